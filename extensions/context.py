@@ -1,0 +1,178 @@
+"""Jinja extensions for the template: naming filters and derived values.
+
+Every value that more than one template file needs, or that is computed from an
+answer (dependency lists, URLs, image names), is computed here, once.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+import sys
+from typing import Any
+
+from copier_template_extensions import ContextHook
+from jinja2 import Environment
+from jinja2.ext import Extension
+
+# Import names the generated project depends on (or that its tools install):
+# a package named like one of them would shadow it.
+RESERVED_PACKAGE_NAMES = frozenset(
+    {
+        "alembic",
+        "app",
+        "apispec",
+        "conftest",
+        "factory",
+        "flask",
+        "flask_migrate",
+        "flask_smorest",
+        "flask_sqlalchemy",
+        "gunicorn",
+        "jwt",
+        "marshmallow",
+        "migrations",
+        "prometheus_client",
+        "psycopg",
+        "pymysql",
+        "pytest",
+        "requests",
+        "responses",
+        "sqlalchemy",
+        "src",
+        "test",
+        "tests",
+        "webargs",
+        "werkzeug",
+    }
+)
+
+DATABASES: dict[str, dict[str, Any]] = {
+    "sqlite": {
+        "label": "SQLite",
+        "driver": None,
+        "url_example": "sqlite:///{package}.sqlite3",
+        "test_url_default": "",
+        "image": None,
+        "migration_datetime": "sa.DateTime()",
+        "unreachable_url": "sqlite:////nonexistent-directory/unreachable.sqlite3",
+    },
+    "postgresql": {
+        "label": "PostgreSQL",
+        "driver": "psycopg[binary]>=3.2",
+        "url_example": "postgresql+psycopg://postgres:postgres@localhost:5432/{package}",
+        "test_url_default": "postgresql+psycopg://postgres:postgres@localhost:5432/postgres",
+        "image": "postgres:17",
+        "migration_datetime": "sa.DateTime(timezone=True)",
+        "unreachable_url": "postgresql+psycopg://postgres@127.0.0.1:9/unreachable",
+    },
+    "mysql": {
+        "label": "MySQL",
+        "driver": "pymysql>=1.1",
+        "url_example": "mysql+pymysql://root@localhost:3306/{package}?charset=utf8mb4",
+        "test_url_default": "mysql+pymysql://root@localhost:3306/mysql?charset=utf8mb4",
+        "image": "mysql:8.4",
+        "migration_datetime": "mysql.DATETIME(fsp=6)",
+        "unreachable_url": "mysql+pymysql://root@127.0.0.1:9/unreachable",
+    },
+}
+
+
+def kebab(value: str) -> str:
+    """``My Great_API`` -> ``my-great-api``."""
+    words = re.findall(r"[a-z0-9]+", value.lower())
+    return "-".join(words)
+
+
+def snake(value: str) -> str:
+    """``my-great-api`` -> ``my_great_api``."""
+    return re.sub(r"[^a-z0-9]+", "_", value.lower()).strip("_")
+
+
+def package_name_problem(name: str) -> str:
+    """Return why ``name`` cannot be the package's import name, or ''."""
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        return (
+            f"package_name must be a lower-case Python identifier "
+            f"(letters, digits, '_'; not starting with a digit), got {name!r}."
+        )
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+        return f"package_name {name!r} is a Python keyword; choose another name."
+    if name in sys.stdlib_module_names:
+        return f"package_name {name!r} is a standard-library module; choose another name."
+    if name in RESERVED_PACKAGE_NAMES:
+        return f"package_name {name!r} would shadow a package the project uses; choose another name."
+    return ""
+
+
+class NamingExtension(Extension):
+    """Filters used by copier.yml defaults and validators."""
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        environment.filters["kebab"] = kebab
+        environment.filters["snake"] = snake
+        environment.filters["package_name_problem"] = package_name_problem
+
+
+class DerivedContext(ContextHook):
+    """Values computed once from the answers, for every template file."""
+
+    def hook(self, context: dict[str, Any]) -> None:
+        database = context.get("database")
+        package = context.get("package_name")
+        if database not in DATABASES or package is None:
+            # Still answering questions: nothing to derive yet.
+            return
+        db = DATABASES[database]
+        token_auth = context.get("auth") == "token"
+        factory_boy = context.get("factories") == "factory_boy"
+        python = str(context.get("python_version", "3.12"))
+
+        dependencies = [
+            "flask>=3.1,<3.2",
+            "flask-smorest>=0.46",
+            "marshmallow>=3.23",
+            "flask-sqlalchemy>=3.1",
+            "sqlalchemy>=2.0.36",
+            "flask-migrate>=4.0",
+            "prometheus-client>=0.21",
+            "python-dotenv>=1.0",
+            "requests>=2.32",
+            "gunicorn>=23.0",
+        ]
+        if db["driver"]:
+            dependencies.append(db["driver"])
+        if token_auth:
+            dependencies.append("pyjwt>=2.9")
+        test_dependencies = [
+            "pytest>=8.3",
+            "pytest-cov>=6.0",
+            "pytest-xdist>=3.6",
+            "responses>=0.25",
+        ]
+        if factory_boy:
+            test_dependencies.append("factory-boy>=3.3")
+
+        context.update(
+            {
+                "database_label": db["label"],
+                "database_url_example": db["url_example"].format(package=package),
+                "test_database_url_default": db["test_url_default"],
+                "database_image": db["image"],
+                "migration_datetime": db["migration_datetime"],
+                "unreachable_database_url": db["unreachable_url"],
+                "server_database": database != "sqlite",
+                "token_auth": token_auth,
+                "dependencies": sorted(dependencies),
+                "test_dependencies": sorted(test_dependencies),
+                "python_tag": "py" + python.replace(".", ""),
+                "error_media_type": (
+                    "application/problem+json"
+                    if context.get("error_schema") == "problem"
+                    else "application/json"
+                ),
+                "make_user": "UserFactory" if factory_boy else "make_user",
+                "make_post": "PostFactory" if factory_boy else "make_post",
+            }
+        )

@@ -1,0 +1,123 @@
+"""Request ids, Prometheus metrics and logging."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, Response, current_app, g, has_request_context, request
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client.exposition import generate_latest
+
+SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+REQUEST_ID_HEADER = "X-Request-ID"
+
+access_logger = logging.getLogger(__name__ + ".access")
+
+
+class Metrics:
+    """HTTP metrics in a registry of the app's own (so several apps never clash)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        labels = ["method", "endpoint", "status"]
+        self.requests = Counter(
+            "http_requests", "HTTP requests served", labels, registry=self.registry
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds",
+            "Time spent serving HTTP requests",
+            labels,
+            registry=self.registry,
+        )
+
+    def observe(self, method: str, endpoint: str, status: int, seconds: float) -> None:
+        self.requests.labels(method, endpoint, str(status)).inc()
+        self.latency.labels(method, endpoint, str(status)).observe(seconds)
+
+    def response(self) -> Response:
+        return Response(generate_latest(self.registry), mimetype=CONTENT_TYPE_LATEST)
+
+
+def current_request_id() -> str | None:
+    return g.get("request_id") if has_request_context() else None
+
+
+def _start_request() -> None:
+    sent = request.headers.get(REQUEST_ID_HEADER, "")
+    g.request_id = sent if SAFE_REQUEST_ID.fullmatch(sent) else uuid.uuid4().hex
+    g.request_started = time.perf_counter()
+
+
+def _finish_request(response: Response) -> Response:
+    response.headers[REQUEST_ID_HEADER] = g.get("request_id") or uuid.uuid4().hex
+    started = g.get("request_started")
+    if started is not None:
+        seconds = time.perf_counter() - started
+        endpoint = request.endpoint or "unmatched"
+        metrics: Metrics = current_app.extensions["metrics"]
+        metrics.observe(request.method, endpoint, response.status_code, seconds)
+        access_logger.info(
+            "%s %s %s",
+            request.method,
+            request.path,
+            response.status_code,
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round(seconds * 1000, 2),
+            },
+        )
+    return response
+
+
+def init_observability(app: Flask) -> None:
+    app.extensions["metrics"] = Metrics()
+    app.before_request(_start_request)
+    app.after_request(_finish_request)
+
+
+class JSONFormatter(logging.Formatter):
+    """One JSON object per line, with the request id when there is one."""
+
+    FIELDS = ("method", "path", "status", "duration_ms")
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request_id = current_request_id()
+        if request_id:
+            entry["request_id"] = request_id
+        entry.update({k: getattr(record, k) for k in self.FIELDS if hasattr(record, k)})
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+def configure_logging(app: Flask) -> None:
+    """Logs to stderr: JSON (LOG_FORMAT=json) for log platforms, else readable text.
+
+    Logging that the host already set up (a test runner, a process manager's
+    logging config) is left alone.
+    """
+    root = logging.getLogger()
+    if app.testing or root.handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    if app.config["LOG_FORMAT"] == "json":
+        handler.setFormatter(JSONFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(app.config["LOG_LEVEL"])
