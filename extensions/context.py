@@ -78,6 +78,13 @@ DATABASES: dict[str, dict[str, Any]] = {
 }
 
 
+PYTHON_VERSIONS = ("3.11", "3.12", "3.13")
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
 def kebab(value: str) -> str:
     """``My Great_API`` -> ``my-great-api``."""
     words = re.findall(r"[a-z0-9]+", value.lower())
@@ -128,6 +135,7 @@ class DerivedContext(ContextHook):
         token_auth = context.get("auth") == "token"
         factory_boy = context.get("factories") == "factory_boy"
         python = str(context.get("python_version", "3.12"))
+        supported = [v for v in PYTHON_VERSIONS if _version_key(v) >= _version_key(python)]
 
         dependencies = [
             "flask>=3.1,<3.2",
@@ -167,6 +175,8 @@ class DerivedContext(ContextHook):
                 "dependencies": sorted(dependencies),
                 "test_dependencies": sorted(test_dependencies),
                 "python_tag": "py" + python.replace(".", ""),
+                # Every Python the project supports, oldest first (CI tests each).
+                "python_versions": supported,
                 "error_media_type": (
                     "application/problem+json"
                     if context.get("error_schema") == "problem"
