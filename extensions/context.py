@@ -108,7 +108,7 @@ def package_name_problem(name: str) -> str:
     if name in sys.stdlib_module_names:
         return f"package_name {name!r} is a standard-library module; choose another name."
     if name in RESERVED_PACKAGE_NAMES:
-        return f"package_name {name!r} would shadow a package the project uses; choose another name."
+        return f"package_name {name!r} would shadow a dependency; choose another name."
     return ""
 
 

@@ -1,0 +1,171 @@
+"""Fixtures and options for the template's own tests.
+
+The matrix (every combination of the choice and bool questions in copier.yml)
+is rendered once per session with pytest-copie. Tests of one suite group run on
+one xdist worker (``--dist loadgroup``), so each combination renders once.
+
+Options:
+  --quick        defaults plus one combination per non-default choice (fast loop)
+  --shard I/N    run the I-th of N slices of the matrix (for parallel CI machines)
+  --keep         keep rendered projects (their paths are printed on failure)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .matrix import Combination, SuiteGroup, all_combinations, quick_combinations, suite_groups
+from .tools import IN_CI, SERVER_URL_VARIABLES, SERVER_URLS, server_reachable
+
+MATRIX_FIXTURES = {"combination", "group"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("template matrix")
+    group.addoption("--quick", action="store_true", help="defaults plus one per choice value")
+    group.addoption("--shard", default="1/1", help="run slice I of N of the matrix, as I/N")
+    group.addoption("--keep", action="store_true", help="keep the rendered projects")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("keep"):
+        config.option.keep_copied_projects = True
+    match = re.fullmatch(r"(\d+)/(\d+)", config.getoption("shard"))
+    if not match or not 1 <= int(match[1]) <= int(match[2]):
+        raise pytest.UsageError("--shard takes I/N with 1 <= I <= N, e.g. --shard 2/4")
+    config.shard = (int(match[1]), int(match[2]))  # type: ignore[attr-defined]
+
+
+def selected_combinations(config: pytest.Config) -> list[Combination]:
+    return quick_combinations() if config.getoption("quick") else all_combinations()
+
+
+def shard_groups(config: pytest.Config) -> list[SuiteGroup]:
+    """The suite groups of this shard: group i goes to shard i mod N."""
+    index, count = config.shard  # type: ignore[attr-defined]
+    groups = suite_groups(selected_combinations(config))
+    return [group for group in groups if group.index % count == index - 1]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    groups = shard_groups(metafunc.config)
+    if "combination" in metafunc.fixturenames:
+        params = [
+            pytest.param(combo, id=combo.id, marks=pytest.mark.xdist_group(group.id))
+            for group in groups
+            for combo in group.members
+        ]
+        metafunc.parametrize("combination", params)
+    if "group" in metafunc.fixturenames:
+        params = [
+            pytest.param(group, id=group.id, marks=pytest.mark.xdist_group(group.id))
+            for group in groups
+        ]
+        metafunc.parametrize("group", params)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests outside the matrix run on the first shard only."""
+    if config.shard[0] == 1:  # type: ignore[attr-defined]
+        return
+    keep = [item for item in items if MATRIX_FIXTURES & set(item.fixturenames)]
+    deselected = [item for item in items if item not in keep]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = keep
+
+
+class Renders:
+    """Each combination rendered once (per worker), through pytest-copie."""
+
+    def __init__(self, copie: Any) -> None:
+        self.copie = copie
+        self.projects: dict[str, Path] = {}
+        self.seconds: dict[str, float] = {}
+
+    def get(self, combo: Combination) -> Path:
+        if combo.id not in self.projects:
+            started = time.perf_counter()
+            result = self.copie.copy(extra_answers=combo.data)
+            self.seconds[combo.id] = time.perf_counter() - started
+            if result.exit_code != 0:
+                raise AssertionError(f"{combo.id}: copier failed: {result.exception!r}")
+            self.projects[combo.id] = result.project_dir
+        return self.projects[combo.id]
+
+
+@pytest.fixture(scope="session")
+def renders(copie_session: Any) -> Renders:
+    return Renders(copie_session)
+
+
+@pytest.fixture(scope="session")
+def check_cache() -> dict[tuple[str, str], Any]:
+    """Results of deterministic checks keyed by (check, content hash), shared by a worker."""
+    return {}
+
+
+@pytest.fixture(scope="session")
+def database_servers() -> dict[str, str | None]:
+    """Reachable servers by database; None where the server does not answer."""
+    return {name: url if server_reachable(url) else None for name, url in SERVER_URLS.items()}
+
+
+def require_server(database: str, servers: dict[str, str | None]) -> str | None:
+    """The server URL for ``database`` (None for SQLite); skip, or fail under CI, if down."""
+    if database == "sqlite":
+        return None
+    url = servers[database]
+    if url is None:
+        message = (
+            f"the {database} server at {SERVER_URLS[database]} does not answer; start it or "
+            f"point {SERVER_URL_VARIABLES[database]} at one"
+        )
+        if IN_CI:
+            pytest.fail(f"CI=true and {message}", pytrace=False)
+        pytest.skip(message)
+    return url
+
+
+# -- figures for the closing summary ------------------------------------------------------
+
+FIGURES: dict[str, list[dict[str, Any]]] = defaultdict(list)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when != "call":
+        return
+    for name, value in report.user_properties:
+        if name.startswith("matrix_"):
+            FIGURES[name].append(json.loads(value) if isinstance(value, str) else value)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    rendered = FIGURES.get("matrix_render", [])
+    suites = FIGURES.get("matrix_suite", [])
+    if not rendered and not suites:
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section("template matrix")
+    write(f"combinations rendered and checked: {len(rendered)}")
+    if rendered:
+        seconds = sorted(entry["seconds"] for entry in rendered)
+        write(f"median render time: {seconds[len(seconds) // 2]:.2f} s")
+    write(f"distinct generated suites run: {len(suites)}")
+    by_database: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for suite in suites:
+        by_database[suite["database"]].append(suite)
+    for database, runs in sorted(by_database.items()):
+        tests = sum(run["passed"] for run in runs)
+        seconds = sum(run["seconds"] for run in runs)
+        write(
+            f"  {database}: {len(runs)} suites, {tests} tests passed, "
+            f"{seconds:.0f} s (install + run)"
+        )

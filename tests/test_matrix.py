@@ -1,0 +1,316 @@
+"""Every combination of copier.yml's choices: rendered, checked, and its suite run."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import Renders, require_server, selected_combinations
+from .matrix import (
+    Combination,
+    SuiteGroup,
+    all_combinations,
+    matrix_questions,
+    suite_groups,
+    tree_digest,
+)
+from .tools import (
+    IN_CI,
+    PASSED,
+    clean_environment,
+    find_python,
+    load_yaml,
+    pyproject_errors,
+    run,
+    schema_errors,
+    tool,
+)
+
+PACKAGE = "my_service"  # from the default project name, "My Service"
+
+Answers = dict[str, Any]
+
+# Files that must exist exactly when the predicate holds for the answers.
+EXPECTED_FILES: list[tuple[str, Callable[[Answers], bool]]] = [
+    (".copier-answers.yml", lambda a: True),
+    ("README.md", lambda a: True),
+    ("pyproject.toml", lambda a: True),
+    (".env.example", lambda a: True),
+    ("gunicorn.conf.py", lambda a: True),
+    (f"src/{PACKAGE}/migrations/versions/0001_initial.py", lambda a: True),
+    (".github/workflows/ci.yml", lambda a: a["ci"] == "github"),
+    (".github", lambda a: a["ci"] == "github"),
+    (".gitlab-ci.yml", lambda a: a["ci"] == "gitlab"),
+    ("Dockerfile", lambda a: a["docker"]),
+    ("compose.yaml", lambda a: a["docker"]),
+    (".dockerignore", lambda a: a["docker"]),
+    (f"src/{PACKAGE}/errors/envelope.py", lambda a: a["error_schema"] == "envelope"),
+    (f"src/{PACKAGE}/errors/problem.py", lambda a: a["error_schema"] == "problem"),
+    (f"src/{PACKAGE}/security.py", lambda a: a["auth"] == "token"),
+    (f"src/{PACKAGE}/api/auth.py", lambda a: a["auth"] == "token"),
+    (f"src/{PACKAGE}/services/auth.py", lambda a: a["auth"] == "token"),
+    ("tests/integration/test_auth_api.py", lambda a: a["auth"] == "token"),
+    ("tests/integration/test_permissions.py", lambda a: a["auth"] == "token"),
+    ("tests/unit/test_security.py", lambda a: a["auth"] == "token"),
+    ("tests/unit/test_database.py", lambda a: a["database"] != "sqlite"),
+    ("tests/testdb.py", lambda a: True),
+    ("tests/factories.py", lambda a: True),
+]
+
+# Python sources follow PEP 8's blank lines (two between top-level definitions).
+PYTHON_SOURCE = {".py", ".mako"}
+LEFTOVER_JINJA = re.compile(r"(?<!\$)\{\{|\{%|\{#")
+SERVICE_IMAGES = {"postgresql": "postgres:", "mysql": "mysql:"}
+URL_SCHEMES = {"postgresql": "postgresql+psycopg://", "mysql": "mysql+pymysql://"}
+
+
+def text_files(project: Path) -> list[Path]:
+    return [path for path in sorted(project.rglob("*")) if path.is_file()]
+
+
+def cached(cache: dict[tuple[str, str], Any], check: str, content: bytes, compute: Any) -> Any:
+    """Run a deterministic check once per distinct input."""
+    key = (check, hashlib.sha256(content).hexdigest())
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
+
+
+# -- the matrix itself --------------------------------------------------------------------
+
+
+def test_matrix_is_the_product_of_every_choice() -> None:
+    sizes = [len(values) for values in matrix_questions().values()]
+
+    assert len(all_combinations()) == math.prod(sizes)
+    assert len({combo.id for combo in all_combinations()}) == math.prod(sizes)
+
+
+def test_every_choice_value_is_in_the_executed_matrix(pytestconfig: pytest.Config) -> None:
+    executed = selected_combinations(pytestconfig)
+
+    for name, values in matrix_questions().items():
+        assert {combo[name] for combo in executed} == set(values), name
+
+
+def test_every_suite_group_runs_one_member(pytestconfig: pytest.Config) -> None:
+    groups = suite_groups(selected_combinations(pytestconfig))
+
+    members = [combo for group in groups for combo in group.members]
+    assert sorted(members) == sorted(selected_combinations(pytestconfig))
+    assert all(group.representative in group.members for group in groups)
+
+
+# -- each combination ---------------------------------------------------------------------
+
+
+def test_renders_without_leftovers(
+    combination: Combination, renders: Renders, record_property: Any
+) -> None:
+    project = renders.get(combination)
+    record_property(
+        "matrix_render",
+        json.dumps({"id": combination.id, "seconds": renders.seconds[combination.id]}),
+    )
+    problems = []
+    for path in text_files(project):
+        relative = path.relative_to(project)
+        if path.suffix in {".jinja", ".rej"} or path.name.endswith(".orig"):
+            problems.append(f"{relative}: template leftover file")
+            continue
+        text = path.read_text()
+        if LEFTOVER_JINJA.search(text):
+            problems.append(f"{relative}: unrendered Jinja")
+        if text and not text.endswith("\n"):
+            problems.append(f"{relative}: no final newline")
+        if text.endswith("\n\n"):
+            problems.append(f"{relative}: blank lines at the end")
+        if re.search(r"[ \t]+$", text, re.MULTILINE):
+            problems.append(f"{relative}: trailing whitespace")
+        if path.suffix not in PYTHON_SOURCE and "\n\n\n" in text:
+            problems.append(f"{relative}: two blank lines in a row")
+    assert problems == [], f"{combination.id}: {problems}"
+
+
+def test_has_exactly_the_files_its_answers_call_for(
+    combination: Combination, renders: Renders
+) -> None:
+    project = renders.get(combination)
+
+    wrong = [
+        f"{path} {'missing' if expected else 'present'}"
+        for path, predicate in EXPECTED_FILES
+        if (expected := predicate(combination.data)) != (project / path).exists()
+    ]
+
+    assert wrong == [], combination.id
+
+
+def test_python_is_formatted_and_lint_clean(
+    combination: Combination, renders: Renders, check_cache: dict[tuple[str, str], Any]
+) -> None:
+    project = renders.get(combination)
+    inputs = b"".join(p.read_bytes() for p in sorted(project.rglob("*.py")))
+    inputs += (project / "pyproject.toml").read_bytes()
+
+    def lint() -> list[str]:
+        ruff = tool("ruff")
+        fmt = run([ruff, "format", "--check", "--no-cache", "."], cwd=project)
+        check = run([ruff, "check", "--no-cache", "--output-format", "concise", "."], cwd=project)
+        return [r.stdout + r.stderr for r in (fmt, check) if r.returncode != 0]
+
+    failures = cached(check_cache, "ruff", inputs, lint)
+    assert failures == [], f"{combination.id}:\n" + "\n".join(failures)
+
+
+def test_configuration_files_are_valid(
+    combination: Combination, renders: Renders, check_cache: dict[tuple[str, str], Any]
+) -> None:
+    project = renders.get(combination)
+    for path in [*project.rglob("*.yml"), *project.rglob("*.yaml")]:
+        assert load_yaml(path) is not None, path
+    pyproject = project / "pyproject.toml"
+    errors = cached(
+        check_cache, "pyproject", pyproject.read_bytes(), lambda: pyproject_errors(pyproject)
+    )
+    assert errors == [], f"{combination.id}: {errors}"
+    answers = load_yaml(project / ".copier-answers.yml")
+    assert {k: answers[k] for k in combination.data} == combination.data
+    assert "_src_path" in answers
+
+
+def test_ci_file_validates_and_starts_the_right_database(
+    combination: Combination, renders: Renders, check_cache: dict[tuple[str, str], Any]
+) -> None:
+    project = renders.get(combination)
+    database, ci = combination["database"], combination["ci"]
+    if ci == "none":
+        assert not (project / ".github").exists()
+        assert not (project / ".gitlab-ci.yml").exists()
+        return
+    if ci == "github":
+        path = project / ".github/workflows/ci.yml"
+        workflow = load_yaml(path)
+        assert schema_errors(workflow, "github-workflows") == []
+        lint = cached(
+            check_cache,
+            "actionlint",
+            path.read_bytes(),
+            lambda: run([tool("actionlint"), "-no-color", str(path)]),
+        )
+        assert lint.returncode == 0, lint.stdout + lint.stderr
+        job = workflow["jobs"]["test"]
+        services = job.get("services", {})
+        images = [service["image"] for service in services.values()]
+        env = job.get("env", {})
+        versions = job["strategy"]["matrix"]["python-version"]
+        assert versions[0] == combination["python_version"]
+    else:
+        pipeline = load_yaml(project / ".gitlab-ci.yml")
+        assert schema_errors(pipeline, "gitlab-ci") == []
+        job = pipeline["test"]
+        images = [service["name"] for service in job.get("services", [])]
+        env = job.get("variables", {})
+        versions = job["parallel"]["matrix"][0]["PYTHON"]
+        assert versions[0] == combination["python_version"]
+    if database == "sqlite":
+        assert images == []
+        assert "TEST_DATABASE_URL" not in env
+    else:
+        assert [image.startswith(SERVICE_IMAGES[database]) for image in images] == [True]
+        assert env["TEST_DATABASE_URL"].startswith(URL_SCHEMES[database])
+
+
+def test_docker_files_are_linted_and_match_the_database(
+    combination: Combination, renders: Renders, check_cache: dict[tuple[str, str], Any]
+) -> None:
+    project = renders.get(combination)
+    if not combination["docker"]:
+        assert not (project / "Dockerfile").exists()
+        return
+    dockerfile = project / "Dockerfile"
+    lint = cached(
+        check_cache,
+        "hadolint",
+        dockerfile.read_bytes(),
+        lambda: run([tool("hadolint"), "--no-color", str(dockerfile)]),
+    )
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    assert f"FROM python:{combination['python_version']}-slim" in dockerfile.read_text()
+    compose = load_yaml(project / "compose.yaml")
+    assert schema_errors(compose, "compose-spec") == []
+    assert ("db" in compose["services"]) == (combination["database"] != "sqlite")
+    assert compose["services"]["web"]["depends_on"]["migrate"] == {
+        "condition": "service_completed_successfully"
+    }
+
+
+# -- each distinct generated suite --------------------------------------------------------
+
+
+def test_group_members_share_one_source_tree(group: SuiteGroup, renders: Renders) -> None:
+    """Combinations in a group differ only in CI, Docker and minimum-Python files."""
+    digests = {combo.id: tree_digest(renders.get(combo)) for combo in group.members}
+
+    assert len(set(digests.values())) == 1, json.dumps(digests, indent=1)
+
+
+def test_generated_suite_passes(
+    group: SuiteGroup,
+    renders: Renders,
+    database_servers: dict[str, str | None],
+    tmp_path: Path,
+    record_property: Any,
+) -> None:
+    combo = group.representative
+    server = require_server(group.database, database_servers)
+    python = find_python(combo["python_version"])
+    if python is None:
+        message = f"no Python {combo['python_version']} interpreter found for {combo.id}"
+        if IN_CI:
+            pytest.fail(f"CI=true and {message}")
+        pytest.skip(message)
+    # A private copy: installing and testing leave files the other checks must not see.
+    project = tmp_path / combo.id
+    shutil.copytree(renders.get(combo), project)
+    env = clean_environment()
+    if server is not None:
+        env["TEST_DATABASE_URL"] = server
+
+    started = time.perf_counter()
+    sync = run([tool("uv"), "sync", "--quiet", "--python", python], cwd=project, env=env)
+    assert sync.returncode == 0, f"{combo.id}: uv sync failed\n{sync.stderr}"
+    suite = run(
+        [str(project / ".venv/bin/python"), "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=project,
+        env=env,
+        timeout=900,
+    )
+    seconds = time.perf_counter() - started
+
+    output = suite.stdout + suite.stderr
+    assert suite.returncode == 0, f"{combo.id}: generated suite failed\n{output[-6000:]}"
+    passed = PASSED.search(output)
+    assert passed is not None, output[-2000:]
+    record_property(
+        "matrix_suite",
+        json.dumps(
+            {
+                "group": group.id,
+                "representative": combo.id,
+                "members": len(group.members),
+                "database": group.database,
+                "passed": int(passed[1]),
+                "seconds": round(seconds, 2),
+            }
+        ),
+    )
