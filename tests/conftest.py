@@ -47,11 +47,14 @@ def selected_combinations(config: pytest.Config) -> list[Combination]:
     return quick_combinations() if config.getoption("quick") else all_combinations()
 
 
-def shard_groups(config: pytest.Config) -> list[SuiteGroup]:
-    """The suite groups of this shard: group i goes to shard i mod N."""
-    index, count = config.shard  # type: ignore[attr-defined]
-    groups = suite_groups(selected_combinations(config))
+def groups_of_shard(groups: list[SuiteGroup], index: int, count: int) -> list[SuiteGroup]:
+    """Shard ``index`` of ``count`` (from 1): suite groups dealt round-robin."""
     return [group for group in groups if group.index % count == index - 1]
+
+
+def shard_groups(config: pytest.Config) -> list[SuiteGroup]:
+    index, count = config.shard  # type: ignore[attr-defined]
+    return groups_of_shard(suite_groups(selected_combinations(config)), index, count)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import Renders, require_server, selected_combinations
+from .conftest import Renders, groups_of_shard, require_server, selected_combinations
 from .matrix import (
     Combination,
     SuiteGroup,
@@ -108,6 +108,17 @@ def test_every_suite_group_runs_one_member(pytestconfig: pytest.Config) -> None:
     members = [combo for group in groups for combo in group.members]
     assert sorted(members) == sorted(selected_combinations(pytestconfig))
     assert all(group.representative in group.members for group in groups)
+
+
+@pytest.mark.parametrize("count", [1, 2, 4, 7])
+def test_shards_split_the_matrix_without_overlap(count: int) -> None:
+    groups = suite_groups(all_combinations())
+
+    shards = [groups_of_shard(groups, index, count) for index in range(1, count + 1)]
+
+    dealt = [group.id for shard in shards for group in shard]
+    assert sorted(dealt) == sorted(group.id for group in groups)
+    assert max(map(len, shards)) - min(map(len, shards)) <= 1
 
 
 # -- each combination ---------------------------------------------------------------------

@@ -1,0 +1,104 @@
+"""Benchmark: the full matrix's wall time and where it goes.
+
+Runs the template's tests (every combination) once, then prints and records:
+wall time, per-combination render and check times (medians), and per-suite
+install and run times by database. Usage: `uv run python bench/matrix.py [pytest args]`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "docs" / "benchmarks.md"
+SECTION = "## Matrix cost"
+
+
+def run_matrix(extra: list[str]) -> tuple[float, ET.Element, int]:
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "junit.xml"
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "-n", "auto", "-q", f"--junitxml={report}", *extra],
+            cwd=ROOT,
+            check=False,
+        )
+        wall = time.perf_counter() - started
+        return wall, ET.parse(report).getroot(), done.returncode
+
+
+def summarise(wall: float, root: ET.Element) -> list[str]:
+    check_times: dict[str, list[float]] = defaultdict(list)
+    renders: list[float] = []
+    suites: list[dict[str, object]] = []
+    for case in root.iter("testcase"):
+        name = case.get("name", "")
+        check = name.split("[")[0]
+        if "[" in name and check != "test_generated_suite_passes":
+            check_times[check].append(float(case.get("time", 0)))
+        for prop in case.iter("property"):
+            value = json.loads(prop.get("value", "{}"))
+            if prop.get("name") == "matrix_render":
+                renders.append(float(value["seconds"]))
+            elif prop.get("name") == "matrix_suite":
+                suites.append(value)
+    lines = [
+        f"- full matrix wall time: {wall:.0f} s ({wall / 60:.1f} min), "
+        f"{os.cpu_count()} cores, `pytest -n auto`",
+        f"- combinations rendered and checked: {len(renders)}",
+        f"- median render (copier copy): {statistics.median(renders):.2f} s" if renders else "",
+    ]
+    for check, times in sorted(check_times.items()):
+        lines.append(f"- median `{check}`: {statistics.median(times) * 1000:.0f} ms")
+    by_db: dict[str, list[dict[str, object]]] = defaultdict(list)
+    for suite in suites:
+        by_db[str(suite["database"])].append(suite)
+    lines.append(f"- distinct generated suites: {len(suites)}")
+    for database, runs in sorted(by_db.items()):
+        seconds = [float(str(run["seconds"])) for run in runs]
+        tests = sum(int(str(run["passed"])) for run in runs)
+        lines.append(
+            f"  - {database}: {len(runs)} suites, {tests} tests, median install + run "
+            f"{statistics.median(seconds):.1f} s"
+        )
+    return [line for line in lines if line]
+
+
+def record(lines: list[str]) -> None:
+    stamp = f"Measured {datetime.now(UTC):%Y-%m-%d} on {platform.node()} ({platform.machine()})."
+    block = "\n".join([SECTION, "", stamp, "", *lines, ""])
+    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n"
+    if SECTION in text:
+        head, _, rest = text.partition(SECTION)
+        tail = rest.split("\n## ", 1)
+        text = head + block + ("\n## " + tail[1] if len(tail) > 1 else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + block
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(text.rstrip("\n") + "\n")
+
+
+def main() -> int:
+    wall, root, code = run_matrix(sys.argv[1:])
+    lines = summarise(wall, root)
+    print("\n".join(lines))
+    if code == 0:
+        record(lines)
+    else:
+        print(f"pytest exited {code}: figures not recorded", file=sys.stderr)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
