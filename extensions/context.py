@@ -144,6 +144,7 @@ class DerivedContext(ContextHook):
             "flask-sqlalchemy>=3.1",
             "sqlalchemy>=2.0.36",
             "flask-migrate>=4.0",
+            "flask-cors>=5.0",
             "prometheus-client>=0.21",
             "python-dotenv>=1.0",
             "requests>=2.32",
@@ -152,12 +153,13 @@ class DerivedContext(ContextHook):
         if db["driver"]:
             dependencies.append(db["driver"])
         if token_auth:
-            dependencies.append("pyjwt>=2.9")
+            dependencies += ["pyjwt>=2.9", "flask-limiter[redis]>=3.8"]
         test_dependencies = [
             "pytest>=8.3",
             "pytest-cov>=6.0",
             "pytest-xdist>=3.6",
             "responses>=0.25",
+            "schemathesis>=4.0",
         ]
         if factory_boy:
             test_dependencies.append("factory-boy>=3.3")

@@ -305,5 +305,17 @@ def test_the_contract_holds_over_http(service: Service) -> None:
     assert service.request("DELETE", f"/api/v1/posts/{post_id}", headers=auth).status == 204
     gone = service.request("DELETE", f"/api/v1/users/{user['id']}", headers=auth)
     assert (gone.status, gone.body) == (204, b"")
-    metrics = service.request("GET", "/metrics").body.decode()
-    assert "http_requests_total" in metrics
+    # With two workers, /metrics must add up both (prometheus multiprocess mode).
+    before = healthz_count(service)
+    for _ in range(20):
+        service.request("GET", "/healthz")
+    assert healthz_count(service) == before + 20
+
+
+def healthz_count(service: Service) -> float:
+    text = service.request("GET", "/metrics").body.decode()
+    for line in text.splitlines():
+        wanted = 'endpoint="health.healthz"' in line and 'status="200"' in line
+        if line.startswith("http_requests_total{") and wanted:
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 import time
@@ -12,7 +13,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, current_app, g, has_request_context, request
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    multiprocess,
+)
 from prometheus_client.exposition import generate_latest
 
 SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
@@ -42,7 +49,16 @@ class Metrics:
         self.latency.labels(method, endpoint, str(status)).observe(seconds)
 
     def response(self) -> Response:
-        return Response(generate_latest(self.registry), mimetype=CONTENT_TYPE_LATEST)
+        """This process's metrics, or every worker's when gunicorn runs several.
+
+        gunicorn.conf.py sets PROMETHEUS_MULTIPROC_DIR, where each worker writes its
+        values; the collector adds them up.
+        """
+        registry = self.registry
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
 
 
 def current_request_id() -> str | None:

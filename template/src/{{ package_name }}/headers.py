@@ -1,0 +1,34 @@
+"""Security headers on every response, and CORS only where origins are configured."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, request
+from flask_cors import CORS
+
+# API responses carry data, never active content.
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+# The interactive docs page loads Swagger UI from its CDN.
+DOCS_CSP = (
+    "default-src 'none'; script-src 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: "
+    "https://cdn.jsdelivr.net; connect-src 'self'; frame-ancestors 'none'"
+)
+
+
+def init_http_headers(app: Flask) -> None:
+    origins = app.config["CORS_ORIGINS"]
+    if origins:
+        CORS(app, origins=origins, expose_headers=["Location", "X-Request-ID"])
+    hsts_seconds = app.config["HSTS_SECONDS"]
+
+    @app.after_request
+    def add_security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "no-referrer")
+        headers.setdefault("X-Frame-Options", "DENY")
+        is_docs = request.endpoint == "api-docs.openapi_swagger_ui"
+        headers.setdefault("Content-Security-Policy", DOCS_CSP if is_docs else API_CSP)
+        if hsts_seconds:
+            headers.setdefault("Strict-Transport-Security", f"max-age={hsts_seconds}")
+        return response
