@@ -46,6 +46,10 @@ EXPECTED_FILES: list[tuple[str, Callable[[Answers], bool]]] = [
     ("pyproject.toml", lambda a: True),
     (".env.example", lambda a: True),
     ("gunicorn.conf.py", lambda a: True),
+    ("Makefile", lambda a: True),
+    (".pre-commit-config.yaml", lambda a: True),
+    (".github/dependabot.yml", lambda a: a["ci"] == "github"),
+    ("renovate.json", lambda a: a["ci"] == "gitlab"),
     (f"src/{PACKAGE}/migrations/versions/0001_initial.py", lambda a: True),
     (".github/workflows/ci.yml", lambda a: a["ci"] == "github"),
     (".github", lambda a: a["ci"] == "github"),
@@ -212,6 +216,7 @@ def test_ci_file_validates_and_starts_the_right_database(
         path = project / ".github/workflows/ci.yml"
         workflow = load_yaml(path)
         assert schema_errors(workflow, "github-workflows") == []
+        assert schema_errors(load_yaml(project / ".github/dependabot.yml"), "dependabot") == []
         lint = cached(
             check_cache,
             "actionlint",
@@ -228,6 +233,8 @@ def test_ci_file_validates_and_starts_the_right_database(
     else:
         pipeline = load_yaml(project / ".gitlab-ci.yml")
         assert schema_errors(pipeline, "gitlab-ci") == []
+        renovate = json.loads((project / "renovate.json").read_text())
+        assert schema_errors(renovate, "renovate") == []
         job = pipeline["test"]
         images = [service["name"] for service in job.get("services", [])]
         env = job.get("variables", {})
