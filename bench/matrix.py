@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -17,12 +16,9 @@ import tempfile
 import time
 import xml.etree.ElementTree as ET
 from collections import defaultdict
-from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "docs" / "benchmarks.md"
-SECTION = "## Matrix cost"
+from common import ROOT, record
 
 
 def run_matrix(extra: list[str]) -> tuple[float, ET.Element, int]:
@@ -75,26 +71,12 @@ def summarise(wall: float, root: ET.Element) -> list[str]:
     return [line for line in lines if line]
 
 
-def record(lines: list[str]) -> None:
-    stamp = f"Measured {datetime.now(UTC):%Y-%m-%d} on {platform.node()} ({platform.machine()})."
-    block = "\n".join([SECTION, "", stamp, "", *lines, ""])
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n"
-    if SECTION in text:
-        head, _, rest = text.partition(SECTION)
-        tail = rest.split("\n## ", 1)
-        text = head + block + ("\n## " + tail[1] if len(tail) > 1 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + block
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(text.rstrip("\n") + "\n")
-
-
 def main() -> int:
     wall, root, code = run_matrix(sys.argv[1:])
     lines = summarise(wall, root)
     print("\n".join(lines))
     if code == 0:
-        record(lines)
+        record("Matrix cost", lines)
     else:
         print(f"pytest exited {code}: figures not recorded", file=sys.stderr)
     return code

@@ -153,7 +153,7 @@ class DerivedContext(ContextHook):
         if db["driver"]:
             dependencies.append(db["driver"])
         if token_auth:
-            dependencies += ["pyjwt>=2.9", "flask-limiter[redis]>=3.8"]
+            dependencies += ["pyjwt>=2.9", "limits[redis]>=3.13"]
         test_dependencies = [
             "pytest>=8.3",
             "pytest-cov>=6.0",

@@ -130,4 +130,8 @@ def clean_environment() -> dict[str, str]:
         if not key.startswith(("PYTEST_", "COV_", "VIRTUAL_ENV", "UV_PROJECT", "COVERAGE_"))
     }
     env["UV_PYTHON_DOWNLOADS"] = "never"
+    # Precompiled bytecode, as on a developer's machine: without it every run of a
+    # generated suite would compile its dependencies again (seconds each time).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["UV_COMPILE_BYTECODE"] = "1"
     return env

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-{% if token_auth %}
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
-{% endif %}
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
@@ -27,7 +23,3 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
-{% if token_auth %}
-# Storage and switches come from the app config (RATELIMIT_* settings).
-limiter = Limiter(key_func=get_remote_address)
-{% endif %}

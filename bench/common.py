@@ -1,0 +1,103 @@
+"""Shared helpers for the benchmark scripts: render, install, record figures."""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "docs" / "benchmarks.md"
+BIN = Path(sys.executable).parent
+SERVERS = {
+    "postgresql": os.environ.get(
+        "TEMPLATE_TEST_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    ),
+    "mysql": os.environ.get(
+        "TEMPLATE_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/mysql?charset=utf8mb4"
+    ),
+}
+
+
+def tool(name: str) -> str:
+    local = BIN / name
+    return str(local) if local.exists() else (shutil.which(name) or name)
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTEST_"))}
+    env["UV_PYTHON_DOWNLOADS"] = "never"
+    # As on a developer's machine: bytecode compiled once and kept.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["UV_COMPILE_BYTECODE"] = "1"
+    return env | extra
+
+
+def render(destination: Path, **answers: str) -> Path:
+    data = [arg for key, value in answers.items() for arg in ("--data", f"{key}={value}")]
+    subprocess.run(
+        [
+            tool("copier"),
+            *("copy", "--quiet", "--trust", "--defaults", "--vcs-ref", "HEAD"),
+            *data,
+            str(ROOT),
+            str(destination),
+        ],
+        check=True,
+    )
+    return destination
+
+
+def install(project: Path) -> Path:
+    """`uv sync` the project; returns its virtual environment's bin folder."""
+    subprocess.run([tool("uv"), "sync", "--quiet"], cwd=project, env=clean_env(), check=True)
+    return project / ".venv" / "bin"
+
+
+def timed(command: Sequence[str], cwd: Path, env: dict[str, str]) -> tuple[float, str]:
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(command)} failed:\n{done.stdout[-3000:]}{done.stderr[-2000:]}"
+        )
+    return seconds, done.stdout
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return (
+        f"{platform.machine()}, {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+    )
+
+
+def record(section: str, lines: list[str]) -> None:
+    """Replace (or add) ``## section`` in docs/benchmarks.md with ``lines``."""
+    heading = f"## {section}"
+    stamp = f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}."
+    block = "\n".join([heading, "", stamp, "", *lines]).rstrip("\n") + "\n"
+    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n"
+    parts = text.split("\n## ")
+    head, sections = parts[0], ["## " + part for part in parts[1:]]
+    kept = [s.rstrip("\n") + "\n" for s in sections if not s.startswith(heading + "\n")]
+    ordered = sorted([*kept, block], key=lambda s: s.splitlines()[0])
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(head.rstrip("\n") + "\n\n" + "\n".join(ordered))

@@ -1,0 +1,222 @@
+"""Benchmark: requests per second and latency of the default project under gunicorn.
+
+For SQLite and PostgreSQL, the default project (token auth) is installed,
+migrated and seeded, served by gunicorn on 127.0.0.1 and loaded by wrk from a
+second process: GET /api/v1/posts (a page of 20), GET /api/v1/posts/<id> and
+POST /api/v1/posts. In the same run a bare Flask app returning a constant JSON
+body is served the same way: the ceiling of the stack. Each endpoint is
+reported as a ratio of that ceiling.
+Usage: `uv run python bench/throughput.py [seconds per run]` (needs wrk: apt-get install wrk).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+from common import SERVERS, clean_env, install, record, render
+
+HERE = Path(__file__).resolve().parent
+WORKERS = 2
+CONNECTIONS = 8
+SECRET = "benchmark-secret-key-0123456789abcdef-0123"
+SEED = """
+from my_service import create_app
+from my_service.extensions import db
+from my_service.models import Post, User
+app = create_app()
+with app.app_context():
+    author = db.session.get(User, 1)
+    posts = [Post(title=f"Post {i}", body="Some text " * 20, author=author) for i in range(200)]
+    db.session.add_all(posts)
+    db.session.commit()
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def serve(bin_dir: Path, app: str, cwd: Path, env: dict[str, str]) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    server = subprocess.Popen(
+        [str(bin_dir / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS), app],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return server, port
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise RuntimeError(f"{app} did not start")
+
+
+def stop(server: subprocess.Popen) -> None:
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
+def wrk(url: str, seconds: int, script: Path | None = None) -> dict[str, float]:
+    command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", url]
+    if script:
+        command[1:1] = ["-s", str(script)]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    if errors:
+        raise RuntimeError(f"{url}: {errors[1]} error responses\n{output}")
+
+    def latency(percent: str) -> float:
+        value, unit = re.search(rf"\s{percent}%\s+([\d.]+)(us|ms|s)", output).groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    return {"rps": rps, "p50": latency("50"), "p99": latency("99")}
+
+
+def post_script(directory: Path, token: str) -> Path:
+    body = json.dumps({"title": "Load", "body": "Posted by wrk."})
+    script = directory / "post.lua"
+    script.write_text(
+        'wrk.method = "POST"\n'
+        f"wrk.body = {json.dumps(body)}\n"
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        f'wrk.headers["Authorization"] = "Bearer {token}"\n'
+    )
+    return script
+
+
+def login(port: int) -> str:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/v1/auth/login",
+        data=json.dumps({"email": "admin@example.com", "password": "bench-password"}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request) as response:
+        return json.load(response)["data"]["access_token"]
+
+
+def run_sql(bin_dir: Path, server: str, sql: str) -> None:
+    """One statement on the server, with the project's own driver."""
+    code = f"import psycopg; psycopg.connect({server!r}, autocommit=True).execute({sql!r})"
+    subprocess.run([str(bin_dir / "python"), "-c", code], check=True)
+
+
+def database_url(database: str, workdir: Path, bin_dir: Path) -> str:
+    if database == "sqlite":
+        return f"sqlite:///{workdir / 'bench.sqlite3'}"
+    name = f"bench_{uuid.uuid4().hex[:8]}"
+    server = SERVERS[database].replace("+psycopg", "")
+    run_sql(bin_dir, server, f"CREATE DATABASE {name}")
+    return SERVERS[database].rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_database(database: str, url: str, bin_dir: Path) -> None:
+    if database == "sqlite":
+        return
+    name = url.rsplit("/", 1)[1]
+    server = SERVERS[database].replace("+psycopg", "")
+    run_sql(bin_dir, server, f"DROP DATABASE {name} WITH (FORCE)")
+
+
+def measure(database: str, workdir: Path, seconds: int) -> dict[str, dict[str, float]]:
+    project = render(workdir / database, database=database)
+    bin_dir = install(project)
+    url = database_url(database, workdir, bin_dir)
+    env = clean_env(
+        APP_ENV="production",
+        SECRET_KEY=SECRET,
+        DATABASE_URL=url,
+        ADMIN_PASSWORD="bench-password",
+        LOGIN_RATE_LIMIT="1000 per second",
+    )
+    try:
+        flask = [str(bin_dir / "flask"), "--app", "my_service"]
+        subprocess.run(
+            [*flask, "db", "upgrade"], cwd=project, env=env, check=True, capture_output=True
+        )
+        subprocess.run(
+            [*flask, "create-admin", "admin@example.com"],
+            cwd=project,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run([str(bin_dir / "python"), "-c", SEED], cwd=project, env=env, check=True)
+        server, port = serve(bin_dir, "my_service:create_app()", project, env)
+        try:
+            base = f"http://127.0.0.1:{port}/api/v1/posts"
+            return {
+                "GET /api/v1/posts (20 rows)": wrk(f"{base}?per_page=20", seconds),
+                "GET /api/v1/posts/<id>": wrk(f"{base}/100", seconds),
+                "POST /api/v1/posts": wrk(base, seconds, post_script(workdir, login(port))),
+            }
+        finally:
+            stop(server)
+    finally:
+        drop_database(database, url, bin_dir)
+
+
+def ceiling(workdir: Path, seconds: int, bin_dir: Path) -> dict[str, float]:
+    shutil.copy(HERE / "ceiling_app.py", workdir / "ceiling_app.py")
+    server, port = serve(bin_dir, "ceiling_app:app", workdir, clean_env())
+    try:
+        return wrk(f"http://127.0.0.1:{port}/post", seconds)
+    finally:
+        stop(server)
+
+
+def main() -> int:
+    if shutil.which("wrk") is None:
+        print("wrk is not installed: apt-get install wrk", file=sys.stderr)
+        return 2
+    seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+    rows = [
+        f"gunicorn with {WORKERS} sync workers on 127.0.0.1; wrk, 2 threads, {CONNECTIONS} "
+        f"connections, {seconds} s per endpoint, on the same machine (it shares the 2 cores). "
+        "Production config (JSON logs, metrics, rate limiter on).",
+        "",
+        "| endpoint | database | requests/s | p50 | p99 | share of the ceiling |",
+        "|---|---|---|---|---|---|",
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        results = {db: measure(db, workdir, seconds) for db in ("sqlite", "postgresql")}
+        top = ceiling(workdir, seconds, workdir / "sqlite" / ".venv" / "bin")
+    rows.append(
+        f"| bare Flask, constant JSON (ceiling) | none | {top['rps']:.0f} | {top['p50']:.2f} ms "
+        f"| {top['p99']:.2f} ms | 100% |"
+    )
+    for database, endpoints in results.items():
+        for endpoint, figures in endpoints.items():
+            rows.append(
+                f"| {endpoint} | {database} | {figures['rps']:.0f} | {figures['p50']:.2f} ms "
+                f"| {figures['p99']:.2f} ms | {figures['rps'] / top['rps']:.0%} |"
+            )
+    record("Service throughput", rows)
+    print("\n".join(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
