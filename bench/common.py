@@ -61,6 +61,14 @@ def install(project: Path) -> Path:
     return project / ".venv" / "bin"
 
 
+def interpreter(bin_dir: Path) -> str:
+    """The project's Python, as a sentence for the figures."""
+    version = subprocess.run(
+        [str(bin_dir / "python"), "-V"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    return f"The projects ran on {version} (uv's pick for their requires-python)."
+
+
 def timed(command: Sequence[str], cwd: Path, env: dict[str, str]) -> tuple[float, str]:
     started = time.perf_counter()
     done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
@@ -84,9 +92,7 @@ def machine() -> str:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    return (
-        f"{platform.machine()}, {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
-    )
+    return f"{platform.machine()}, {os.cpu_count()} cores, {cpu}"
 
 
 def record(section: str, lines: list[str]) -> None:

@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
-from common import SERVERS, clean_env, install, median, record, render, timed
+from common import SERVERS, clean_env, install, interpreter, median, record, render, timed
 
 RUNS = 3
 PASSED = re.compile(r"(\d+) passed")
@@ -144,6 +144,7 @@ def main() -> int:
         for database in databases:
             rows += measure(database, Path(tmp))
             print(rows[-1], flush=True)
+        rows += ["", interpreter(Path(tmp) / databases[0] / ".venv" / "bin")]
     record("Generated suite speed", rows)
     print("\n".join(rows))
     return 0

@@ -24,7 +24,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from common import SERVERS, clean_env, install, record, render
+from common import SERVERS, clean_env, install, interpreter, record, render
 
 HERE = Path(__file__).resolve().parent
 WORKERS = 2
@@ -203,6 +203,7 @@ def main() -> int:
         workdir = Path(tmp)
         results = {db: measure(db, workdir, seconds) for db in ("sqlite", "postgresql")}
         top = ceiling(workdir, seconds, workdir / "sqlite" / ".venv" / "bin")
+        python = interpreter(workdir / "sqlite" / ".venv" / "bin")
     rows.append(
         f"| bare Flask, constant JSON (ceiling) | none | {top['rps']:.0f} | {top['p50']:.2f} ms "
         f"| {top['p99']:.2f} ms | 100% |"
@@ -213,6 +214,7 @@ def main() -> int:
                 f"| {endpoint} | {database} | {figures['rps']:.0f} | {figures['p50']:.2f} ms "
                 f"| {figures['p99']:.2f} ms | {figures['rps'] / top['rps']:.0%} |"
             )
+    rows += ["", python]
     record("Service throughput", rows)
     print("\n".join(rows))
     return 0

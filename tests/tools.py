@@ -130,8 +130,7 @@ def clean_environment() -> dict[str, str]:
         if not key.startswith(("PYTEST_", "COV_", "VIRTUAL_ENV", "UV_PROJECT", "COVERAGE_"))
     }
     env["UV_PYTHON_DOWNLOADS"] = "never"
-    # Precompiled bytecode, as on a developer's machine: without it every run of a
-    # generated suite would compile its dependencies again (seconds each time).
+    # Bytecode written as modules load, as on a developer's machine (each suite runs once,
+    # so compiling whole dependency trees up front would cost more than it saves).
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env["UV_COMPILE_BYTECODE"] = "1"
     return env
