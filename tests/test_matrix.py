@@ -89,6 +89,16 @@ def cached(cache: dict[tuple[str, str], Any], check: str, content: bytes, comput
     return cache[key]
 
 
+def lint_file(cache: dict[tuple[str, str], Any], path: Path, linter: str, *flags: str) -> str:
+    """Run ``linter`` on ``path`` once per distinct content; its complaints, or ''."""
+
+    def lint() -> str:
+        result = run([tool(linter), *flags, str(path)])
+        return "" if result.returncode == 0 else result.stdout + result.stderr
+
+    return str(cached(cache, linter, path.read_bytes(), lint))
+
+
 # -- the matrix itself --------------------------------------------------------------------
 
 
@@ -217,13 +227,7 @@ def test_ci_file_validates_and_starts_the_right_database(
         workflow = load_yaml(path)
         assert schema_errors(workflow, "github-workflows") == []
         assert schema_errors(load_yaml(project / ".github/dependabot.yml"), "dependabot") == []
-        lint = cached(
-            check_cache,
-            "actionlint",
-            path.read_bytes(),
-            lambda: run([tool("actionlint"), "-no-color", str(path)]),
-        )
-        assert lint.returncode == 0, lint.stdout + lint.stderr
+        assert lint_file(check_cache, path, "actionlint", "-no-color") == ""
         job = workflow["jobs"]["test"]
         services = job.get("services", {})
         images = [service["image"] for service in services.values()]
@@ -256,13 +260,7 @@ def test_docker_files_are_linted_and_match_the_database(
         assert not (project / "Dockerfile").exists()
         return
     dockerfile = project / "Dockerfile"
-    lint = cached(
-        check_cache,
-        "hadolint",
-        dockerfile.read_bytes(),
-        lambda: run([tool("hadolint"), "--no-color", str(dockerfile)]),
-    )
-    assert lint.returncode == 0, lint.stdout + lint.stderr
+    assert lint_file(check_cache, dockerfile, "hadolint", "--no-color") == ""
     assert f"FROM python:{combination['python_version']}-slim" in dockerfile.read_text()
     compose = load_yaml(project / "compose.yaml")
     assert schema_errors(compose, "compose-spec") == []
