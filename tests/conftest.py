@@ -109,6 +109,17 @@ def renders(copie_session: Any) -> Renders:
     return Renders(copie_session)
 
 
+@pytest.fixture
+def project(combination: Combination, renders: Renders, record_property: Any) -> Path:
+    """This test's rendered combination; the test that renders it records how long it took."""
+    fresh = combination.id not in renders.projects
+    path = renders.get(combination)
+    if fresh:
+        seconds = renders.seconds[combination.id]
+        record_property("matrix_render", json.dumps({"id": combination.id, "seconds": seconds}))
+    return path
+
+
 @pytest.fixture(scope="session")
 def check_cache() -> dict[tuple[str, str], Any]:
     """Results of deterministic checks keyed by (check, content hash), shared by a worker."""
@@ -151,13 +162,14 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    checked = FIGURES.get("matrix_checked", [])
     rendered = FIGURES.get("matrix_render", [])
     suites = FIGURES.get("matrix_suite", [])
-    if not rendered and not suites:
+    if not checked and not suites:
         return
     write = terminalreporter.write_line
     terminalreporter.section("template matrix")
-    write(f"combinations rendered and checked: {len(rendered)}")
+    write(f"combinations rendered and checked: {len(checked)}")
     if rendered:
         seconds = sorted(entry["seconds"] for entry in rendered)
         write(f"median render time: {seconds[len(seconds) // 2]:.2f} s")
