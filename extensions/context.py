@@ -120,6 +120,26 @@ class NamingExtension(Extension):
         environment.filters["kebab"] = kebab
         environment.filters["snake"] = snake
         environment.filters["package_name_problem"] = package_name_problem
+        environment.filters["announce_prompt"] = announce_prompt
+
+
+def announce_prompt(question: str) -> str:
+    """Name the question copier is about to prompt for when no terminal can answer it.
+
+    Used at the start of every question's help, which copier renders only when it
+    prompts. Without a terminal (CI, scripts) copier's own error says only that an
+    interactive session is required; this line says which answer was missing.
+    Returns nothing, so the help shown in a terminal is unchanged.
+    """
+    stdin = sys.stdin
+    if stdin is None or not stdin.isatty():
+        print(
+            f"Question {question!r} has no answer and is read from standard input, which is"
+            f" not a terminal. Answer it with --data {question}=VALUE or --data-file FILE,"
+            " or take the defaults with --defaults.",
+            file=sys.stderr,
+        )
+    return ""
 
 
 class DerivedContext(ContextHook):
@@ -134,7 +154,7 @@ class DerivedContext(ContextHook):
         db = DATABASES[database]
         token_auth = context.get("auth") == "token"
         factory_boy = context.get("factories") == "factory_boy"
-        python = str(context.get("python_version", "3.12"))
+        python = str(context.get("min_python", "3.12"))
         supported = [v for v in PYTHON_VERSIONS if _version_key(v) >= _version_key(python)]
 
         dependencies = [
@@ -178,7 +198,7 @@ class DerivedContext(ContextHook):
                 "test_dependencies": sorted(test_dependencies),
                 "python_tag": "py" + python.replace(".", ""),
                 # Every Python the project supports, oldest first (CI tests each).
-                "python_versions": supported,
+                "min_pythons": supported,
                 "error_media_type": (
                     "application/problem+json"
                     if context.get("error_schema") == "problem"

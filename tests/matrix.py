@@ -22,7 +22,7 @@ COPIER_YML = ROOT / "copier.yml"
 # Questions that only select CI, Docker or minimum-Python files. Combinations that
 # differ only in these share one run of the generated suite; a test proves that
 # their source and test trees are byte-identical. Any other question splits groups.
-NON_CODE_QUESTIONS = frozenset({"ci", "docker", "python_version"})
+NON_CODE_QUESTIONS = frozenset({"ci", "docker", "min_python"})
 
 # What a suite hash covers: the code and the tests, not CI, Docker or metadata.
 SUITE_TREES = ("src", "tests")
@@ -60,7 +60,7 @@ def matrix_defaults() -> dict[str, Any]:
 def format_value(name: str, value: Any) -> str:
     if isinstance(value, bool):
         return name if value else f"no-{name}"
-    if name == "python_version":
+    if name == "min_python":
         return f"py{value}"
     return str(value)
 
@@ -119,15 +119,13 @@ class SuiteGroup:
     @property
     def representative(self) -> Combination:
         """The member whose suite runs: Python versions rotate across groups."""
-        versions = matrix_questions()["python_version"]
+        versions = matrix_questions()["min_python"]
         wanted = versions[self.index % len(versions)]
         defaults = matrix_defaults()
 
         def rank(combo: Combination) -> tuple[bool, int]:
-            differs = sum(
-                combo[n] != defaults[n] for n in NON_CODE_QUESTIONS if n != "python_version"
-            )
-            return (combo["python_version"] != wanted, differs)
+            differs = sum(combo[n] != defaults[n] for n in NON_CODE_QUESTIONS if n != "min_python")
+            return (combo["min_python"] != wanted, differs)
 
         return min(self.members, key=rank)
 

@@ -23,7 +23,7 @@ import pytest
 
 from .conftest import Renders
 from .matrix import Combination, matrix_defaults, matrix_questions
-from .tools import clean_environment, find_python, run, tool
+from .tools import clean_environment, install_project, python_for, run
 
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "admin-password-123"
@@ -120,9 +120,7 @@ def free_port() -> int:
 @pytest.fixture
 def service(request: pytest.FixtureRequest, renders: Renders, tmp_path: Path) -> Iterator[Service]:
     combo: Combination = request.param
-    python = find_python(combo["python_version"])
-    if python is None:
-        pytest.skip(f"no Python {combo['python_version']} interpreter")
+    python = python_for(combo["min_python"])
     project = tmp_path / "project"
     shutil.copytree(renders.get(combo), project)
     env = clean_environment() | {
@@ -132,9 +130,7 @@ def service(request: pytest.FixtureRequest, renders: Renders, tmp_path: Path) ->
         "ADMIN_PASSWORD": ADMIN_PASSWORD,
         "LOG_FORMAT": "json",
     }
-    sync = run([tool("uv"), "sync", "--quiet", "--python", python], cwd=project, env=env)
-    assert sync.returncode == 0, sync.stderr
-    venv = project / ".venv/bin"
+    venv = install_project(project, python, env)
     for command in (["db", "upgrade"], ["create-admin", ADMIN_EMAIL], ["check-deploy"]):
         done = run([str(venv / "flask"), "--app", "my_service", *command], cwd=project, env=env)
         assert done.returncode == 0, f"flask {' '.join(command)}: {done.stdout}{done.stderr}"

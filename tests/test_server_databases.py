@@ -9,7 +9,7 @@ import pytest
 from .conftest import require_server
 from .matrix import ROOT, matrix_defaults
 from .test_questions import copier_copy
-from .tools import PASSED, clean_environment, find_python, run, tool
+from .tools import python_for, run_suite
 
 
 @pytest.mark.parametrize("database", ["postgresql", "mysql"])
@@ -17,22 +17,13 @@ def test_a_command_line_render_passes_on_the_real_server(
     database: str, database_servers: dict[str, str | None], tmp_path: Path
 ) -> None:
     server = require_server(database, database_servers)
-    python = find_python(matrix_defaults()["python_version"])
-    assert python is not None, "no interpreter for the default python_version"
+    python = python_for(matrix_defaults()["min_python"])
     project = tmp_path / f"on-{database}"
 
     code, output = copier_copy(project, "--defaults", "--data", f"database={database}")
     assert code == 0, output
 
-    env = clean_environment() | {"TEST_DATABASE_URL": str(server)}
-    sync = run([tool("uv"), "sync", "--quiet", "--python", python], cwd=project, env=env)
-    assert sync.returncode == 0, sync.stderr
-    suite = run(
-        [str(project / ".venv/bin/python"), "-m", "pytest", "-q", "-rA"], cwd=project, env=env
-    )
-    output = suite.stdout + suite.stderr
-    assert suite.returncode == 0, output[-4000:]
-    assert PASSED.search(output)
+    output = run_suite(project, python, server, "-rA").output
     # The migrations test (empty -> head -> base -> head) and the drift check ran and passed.
     for test in (
         "test_downgrade_to_base_and_upgrade_again",

@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
@@ -18,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jsonschema
+import pytest
 from ruamel.yaml import YAML
 
 BIN = Path(sys.executable).parent
@@ -134,3 +136,42 @@ def clean_environment() -> dict[str, str]:
     # so compiling whole dependency trees up front would cost more than it saves).
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
+
+
+def python_for(version: str) -> str:
+    """The interpreter for ``version``; skip without one, or fail under CI."""
+    python = find_python(version)
+    if python is None:
+        message = f"no Python {version} interpreter found (on PATH, in pyenv, or known to uv)"
+        if IN_CI:
+            pytest.fail(f"CI=true and {message}", pytrace=False)
+        pytest.skip(message)
+    return python
+
+
+def install_project(project: Path, python: str, env: dict[str, str]) -> Path:
+    """``uv sync`` the project's own environment; its ``bin`` folder."""
+    sync = run([tool("uv"), "sync", "--quiet", "--python", python], cwd=project, env=env)
+    assert sync.returncode == 0, f"{project.name}: uv sync failed\n{sync.stderr}"
+    return project / ".venv/bin"
+
+
+def run_suite(project: Path, python: str, server: str | None, *pytest_args: str) -> SuiteResult:
+    """Install the project and run its suite (on ``server`` when given); it must pass."""
+    env = clean_environment()
+    if server is not None:
+        env["TEST_DATABASE_URL"] = server
+    started = time.perf_counter()
+    venv = install_project(project, python, env)
+    suite = run(
+        [str(venv / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", *pytest_args],
+        cwd=project,
+        env=env,
+        timeout=900,
+    )
+    seconds = time.perf_counter() - started
+    output = suite.stdout + suite.stderr
+    assert suite.returncode == 0, f"{project.name}: generated suite failed\n{output[-6000:]}"
+    passed = PASSED.search(output)
+    assert passed is not None, output[-2000:]
+    return SuiteResult(int(passed[1]), output, suite.returncode, seconds)
