@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -23,7 +25,7 @@ def copier_copy(destination: Path, *args: str) -> tuple[int, str]:
             str(ROOT),
             str(destination),
         ],
-        stdin=None,
+        stdin=subprocess.DEVNULL,
     )
     return result.returncode, result.stdout + result.stderr
 
@@ -44,7 +46,7 @@ def copier_copy(destination: Path, *args: str) -> tuple[int, str]:
         ("package_name", "sqlalchemy", "would shadow a dependency"),
         ("author_email", "not-an-address", "e-mail address"),
         ("database", "oracle", "'oracle' is not in"),
-        ("python_version", "3.8", "'3.8' is not in"),
+        ("min_python", "3.8", "'3.8' is not in"),
     ],
 )
 def test_a_bad_answer_stops_copier_naming_the_question(
@@ -86,3 +88,86 @@ def test_an_answers_file_drives_a_non_interactive_copy(tmp_path: Path) -> None:
     )
     assert (destination / "src/billing_api/__init__.py").exists()
     assert (destination / ".gitlab-ci.yml").exists()
+
+
+@pytest.mark.parametrize(
+    ("answers", "question"),
+    [
+        ({"project_name": None}, "project_name"),
+        ({"database": None}, "database"),
+        ({"docker": None}, "docker"),
+    ],
+    ids=["project_name", "database", "docker"],
+)
+def test_an_empty_answer_in_an_answers_file_stops_copier_naming_the_question(
+    tmp_path: Path, answers: dict[str, None], question: str
+) -> None:
+    answers_file = tmp_path / "answers.yml"
+    answers_file.write_text(yaml.safe_dump(answers))
+    destination = tmp_path / "project"
+
+    code, output = copier_copy(destination, "--defaults", "--data-file", str(answers_file))
+
+    assert code != 0
+    assert f'question "{question}"' in output or f"'{question}'" in output
+    assert not destination.exists()
+
+
+@pytest.mark.parametrize(
+    ("given", "first_unanswered"),
+    [
+        ({}, "project_name"),
+        ({"project_name": "Billing API", "project_slug": "billing"}, "package_name"),
+        (
+            {
+                "project_name": "Billing API",
+                "description": "Bills.",
+                "author_name": "Payments",
+                "author_email": "payments@example.com",
+            },
+            "project_slug",
+        ),
+    ],
+    ids=["nothing", "two-answers", "four-answers"],
+)
+def test_without_a_terminal_or_defaults_copier_stops_naming_the_unanswered_question(
+    tmp_path: Path, given: dict[str, str], first_unanswered: str
+) -> None:
+    """CI, or a script with no terminal: the first question without an answer is named."""
+    answers_file = tmp_path / "answers.yml"
+    answers_file.write_text(yaml.safe_dump(given))
+    destination = tmp_path / "project"
+
+    code, output = copier_copy(destination, "--data-file", str(answers_file))
+
+    assert code != 0
+    assert f"Question '{first_unanswered}' has no answer" in output
+    assert f"--data {first_unanswered}=VALUE" in output
+    assert "Interactive session required" in output
+    assert not destination.exists()
+
+
+def test_the_template_runs_only_when_trusted_by_flag_or_settings(tmp_path: Path) -> None:
+    """Its Jinja extensions and migrations are code: copier needs --trust or settings.yml."""
+    settings = tmp_path / "settings.yml"
+    settings.write_text(yaml.safe_dump({"trust": [str(ROOT)]}))
+    command = [tool("copier"), "copy", "--defaults", "--vcs-ref", "HEAD", str(ROOT)]
+    nobody = tmp_path / "no-trust.yml"
+    nobody.write_text(yaml.safe_dump({"trust": []}))
+
+    untrusted = run(
+        [*command, str(tmp_path / "untrusted")],
+        stdin=subprocess.DEVNULL,
+        env=os.environ | {"COPIER_SETTINGS_PATH": str(nobody)},
+    )
+    trusted = run(
+        [*command, str(tmp_path / "trusted")],
+        stdin=subprocess.DEVNULL,
+        env=os.environ | {"COPIER_SETTINGS_PATH": str(settings)},
+    )
+
+    assert untrusted.returncode != 0
+    assert "unsafe" in (untrusted.stdout + untrusted.stderr).lower()
+    assert not (tmp_path / "untrusted").exists()
+    assert trusted.returncode == 0, trusted.stderr
+    assert (tmp_path / "trusted/.copier-answers.yml").is_file()

@@ -1,0 +1,201 @@
+"""Releases of the template and projects made from them, as users see both.
+
+A test gets its own git repository holding the template (this checkout's
+working tree, uncommitted changes included), tags releases in it, and drives the
+real ``copier`` command line against it: ``copy`` from a release, ``update`` to
+a newer one.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from packaging.version import Version
+
+from .matrix import ROOT
+from .tools import run, tool
+
+GIT = [
+    "git",
+    "-c",
+    "user.name=Template Tests",
+    "-c",
+    "user.email=template-tests@example.com",
+    "-c",
+    "commit.gpgsign=false",
+    "-c",
+    "tag.gpgsign=false",
+    "-c",
+    "init.defaultBranch=main",
+]
+CONFLICT_MARKERS = re.compile(r"^(<{7}|>{7}) ", re.MULTILINE)
+
+
+def git(cwd: Path, *args: str) -> str:
+    done = run([*GIT, *args], cwd=cwd)
+    assert done.returncode == 0, f"git {' '.join(args)} in {cwd}: {done.stderr}"
+    return done.stdout
+
+
+def copier(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The copier command line, with no terminal (as in CI)."""
+    return run([tool("copier"), *args], cwd=cwd, stdin=subprocess.DEVNULL)
+
+
+def replace_once(path: Path, old: str, new: str) -> None:
+    """Replace ``old``, which must occur exactly once in the file."""
+    text = path.read_text()
+    assert text.count(old) == 1, f"{path}: expected {old!r} exactly once"
+    path.write_text(text.replace(old, new))
+
+
+def working_tree_files() -> list[str]:
+    """This checkout's files as they are now: tracked and new, not ignored."""
+    listed = git(ROOT, "ls-files", "--cached", "--others", "--exclude-standard", "-z")
+    return sorted({name for name in listed.split("\0") if name and (ROOT / name).is_file()})
+
+
+def copy_working_tree(destination: Path) -> None:
+    for name in working_tree_files():
+        target = destination / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target)
+
+
+def version_of(tag: str) -> Version:
+    return Version(tag.removeprefix("v"))
+
+
+def release_tags(repo: Path, *args: str) -> list[str]:
+    """The repository's ``vX.Y.Z`` tags, oldest first."""
+    tags = git(repo, "tag", "--list", "v*", *args).split()
+    return sorted((t for t in tags if re.fullmatch(r"v\d+\.\d+\.\d+", t)), key=version_of)
+
+
+@dataclass
+class TemplateRepo:
+    """A private git repository of the template, where a test cuts releases."""
+
+    path: Path
+
+    def release(self, tag: str, message: str) -> str:
+        git(self.path, "add", "--all")
+        git(self.path, "commit", "--quiet", "--allow-empty", "-m", message)
+        git(self.path, "tag", "--annotate", tag, "-m", tag)
+        return tag
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+    def reset_to_working_tree(self) -> None:
+        """This checkout's working tree again, over whatever a test changed."""
+        for entry in self.path.iterdir():
+            if entry.name != ".git":
+                shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+        copy_working_tree(self.path)
+
+
+def new_template_repo(destination: Path) -> TemplateRepo:
+    """The working tree in a fresh repository, with no release yet."""
+    destination.mkdir(parents=True)
+    git(destination, "init", "--quiet")
+    copy_working_tree(destination)
+    return TemplateRepo(destination)
+
+
+def clone_with_releases(destination: Path) -> TemplateRepo:
+    """This repository with its history and its release tags, at its current commit."""
+    git(ROOT.parent, "clone", "--quiet", "--no-hardlinks", str(ROOT), str(destination))
+    return TemplateRepo(destination)
+
+
+def next_minor(tags: Iterable[str]) -> str:
+    """The release after the newest of ``tags`` (v0.1.0 without any)."""
+    newest = max(map(version_of, tags), default=Version("0.0.0"))
+    return f"v{newest.major}.{newest.minor + 1}.0"
+
+
+def question_names(copier_yml: str) -> set[str]:
+    """The questions a copier.yml text asks."""
+    return {name for name in yaml.safe_load(copier_yml) if not name.startswith("_")}
+
+
+def migration_version(*arguments: str) -> str:
+    """The release of the ``_migrations`` entry in copier.yml whose command has ``arguments``."""
+    config = yaml.safe_load((ROOT / "copier.yml").read_text())
+    (version,) = [
+        entry["version"]
+        for entry in config.get("_migrations", [])
+        if set(arguments) <= set(entry["command"])
+    ]
+    return str(version)
+
+
+def data_args(answers: dict[str, object]) -> list[str]:
+    args = []
+    for name, value in answers.items():
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        args += ["--data", f"{name}={text}"]
+    return args
+
+
+def copy_project(
+    template: TemplateRepo, destination: Path, answers: dict[str, object], *args: str
+) -> Path:
+    """``copier copy --trust --defaults`` from the template's newest release, committed to git."""
+    done = copier(
+        destination.parent,
+        "copy",
+        "--trust",
+        "--defaults",
+        *data_args(answers),
+        *args,
+        str(template.path),
+        str(destination),
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    git(destination, "init", "--quiet")
+    commit_all(destination, "Generate the project")
+    return destination
+
+
+def commit_all(project: Path, message: str) -> None:
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "-m", message)
+
+
+def update_project(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``copier update --trust --defaults``, as a CI job or a user without prompts runs it."""
+    return copier(project, "update", "--trust", "--defaults", *args)
+
+
+def answers_of(project: Path) -> dict[str, object]:
+    loaded = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def project_files(project: Path) -> dict[str, bytes]:
+    """Every file of a project but git's own, by relative path."""
+    return {
+        path.relative_to(project).as_posix(): path.read_bytes()
+        for path in sorted(project.rglob("*"))
+        if path.is_file() and ".git" not in path.relative_to(project).parts
+    }
+
+
+def conflicts_in(files: Iterable[tuple[str, bytes]]) -> list[str]:
+    """Files holding merge conflict markers, and leftover ``.rej`` files."""
+    found = []
+    for name, content in files:
+        if name.endswith(".rej") or CONFLICT_MARKERS.search(
+            content.decode("utf-8", errors="replace")
+        ):
+            found.append(name)
+    return found
