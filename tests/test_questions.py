@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -28,6 +29,15 @@ def copier_copy(destination: Path, *args: str) -> tuple[int, str]:
         stdin=subprocess.DEVNULL,
     )
     return result.returncode, result.stdout + result.stderr
+
+
+def copy_with_answers_file(
+    destination: Path, answers: dict[str, Any], *args: str
+) -> tuple[int, str]:
+    """``copier copy`` reading ``answers`` from a file beside ``destination``."""
+    answers_file = destination.with_name("answers.yml")
+    answers_file.write_text(yaml.safe_dump(answers))
+    return copier_copy(destination, *args, "--data-file", str(answers_file))
 
 
 @pytest.mark.parametrize(
@@ -63,20 +73,10 @@ def test_a_bad_answer_stops_copier_naming_the_question(
 
 
 def test_an_answers_file_drives_a_non_interactive_copy(tmp_path: Path) -> None:
-    answers = tmp_path / "answers.yml"
-    answers.write_text(
-        yaml.safe_dump(
-            {
-                "project_name": "Billing API",
-                "database": "postgresql",
-                "auth": "none",
-                "ci": "gitlab",
-            }
-        )
-    )
+    answers = {"project_name": "Billing API", "database": "postgresql", "auth": "none"}
     destination = tmp_path / "billing"
 
-    code, output = copier_copy(destination, "--defaults", "--data-file", str(answers))
+    code, output = copy_with_answers_file(destination, answers | {"ci": "gitlab"}, "--defaults")
 
     assert code == 0, output
     recorded = yaml.safe_load((destination / ".copier-answers.yml").read_text())
@@ -102,11 +102,9 @@ def test_an_answers_file_drives_a_non_interactive_copy(tmp_path: Path) -> None:
 def test_an_empty_answer_in_an_answers_file_stops_copier_naming_the_question(
     tmp_path: Path, answers: dict[str, None], question: str
 ) -> None:
-    answers_file = tmp_path / "answers.yml"
-    answers_file.write_text(yaml.safe_dump(answers))
     destination = tmp_path / "project"
 
-    code, output = copier_copy(destination, "--defaults", "--data-file", str(answers_file))
+    code, output = copy_with_answers_file(destination, answers, "--defaults")
 
     assert code != 0
     assert f'question "{question}"' in output or f"'{question}'" in output
@@ -134,11 +132,9 @@ def test_without_a_terminal_or_defaults_copier_stops_naming_the_unanswered_quest
     tmp_path: Path, given: dict[str, str], first_unanswered: str
 ) -> None:
     """CI, or a script with no terminal: the first question without an answer is named."""
-    answers_file = tmp_path / "answers.yml"
-    answers_file.write_text(yaml.safe_dump(given))
     destination = tmp_path / "project"
 
-    code, output = copier_copy(destination, "--data-file", str(answers_file))
+    code, output = copy_with_answers_file(destination, given)
 
     assert code != 0
     assert f"Question '{first_unanswered}' has no answer" in output
