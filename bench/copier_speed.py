@@ -18,7 +18,7 @@ from common import ROOT, clean_env, median, record, timed, tool
 
 sys.path.insert(0, str(ROOT))
 
-from tests.releases import GIT, commit_all, new_template_repo, replace_once  # noqa: E402
+from tests.releases import GIT, commit_all, new_template_repo, replace_once
 
 RUNS = 5
 

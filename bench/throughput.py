@@ -49,10 +49,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def serve(bin_dir: Path, app: str, cwd: Path, env: dict[str, str]) -> tuple[subprocess.Popen, int]:
+def serve(
+    bin_dir: Path, app: str, cwd: Path, env: dict[str, str], config: bool = True
+) -> tuple[subprocess.Popen, int]:
+    """gunicorn on a free port; ``config=False`` skips a gunicorn.conf.py in ``cwd``."""
     port = free_port()
+    options = [] if config else ["--config", "/dev/null"]
     server = subprocess.Popen(
-        [str(bin_dir / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS), app],
+        [
+            str(bin_dir / "gunicorn"),
+            *options,
+            *("--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS), app),
+        ],
         cwd=cwd,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -166,15 +174,36 @@ def measure(database: str, workdir: Path, seconds: int) -> dict[str, dict[str, f
         server, port = serve(bin_dir, "my_service:create_app()", project, env)
         try:
             base = f"http://127.0.0.1:{port}/api/v1/posts"
-            return {
+            figures = {
                 "GET /api/v1/posts (20 rows)": wrk(f"{base}?per_page=20", seconds),
                 "GET /api/v1/posts/<id>": wrk(f"{base}/100", seconds),
                 "POST /api/v1/posts": wrk(base, seconds, post_script(workdir, login(port))),
             }
         finally:
             stop(server)
+        if database == "postgresql":
+            figures[READ_CEILING] = read_ceiling(project, bin_dir, url, seconds)
+        return figures
     finally:
         drop_database(database, url, bin_dir)
+
+
+READ_CEILING = "bare Flask + one psycopg query (read ceiling)"
+READ_CEILING_NOTE = (
+    "Between it and GET /api/v1/posts/<id> lie the service's own layers: the pool, the "
+    "session and ORM, the response schema, the JSON access log, metrics and headers."
+)
+
+
+def read_ceiling(project: Path, bin_dir: Path, url: str, seconds: int) -> dict[str, float]:
+    """The same row read by bare Flask and psycopg: what the database alone costs."""
+    shutil.copy(HERE / "ceiling_db_app.py", project / "ceiling_db_app.py")
+    env = clean_env(CEILING_DATABASE_URL=url.replace("+psycopg", ""))
+    server, port = serve(bin_dir, "ceiling_db_app:app", project, env, config=False)
+    try:
+        return wrk(f"http://127.0.0.1:{port}/posts/100", seconds)
+    finally:
+        stop(server)
 
 
 def ceiling(workdir: Path, seconds: int, bin_dir: Path) -> dict[str, float]:
@@ -214,7 +243,14 @@ def main() -> int:
                 f"| {endpoint} | {database} | {figures['rps']:.0f} | {figures['p50']:.2f} ms "
                 f"| {figures['p99']:.2f} ms | {figures['rps'] / top['rps']:.0%} |"
             )
-    rows += ["", python]
+    rows += [
+        "",
+        f"The read ceiling serves the same row with bare Flask and one psycopg query on one "
+        f"autocommit connection (no pool, ORM, schema, logs or metrics): what the database "
+        f"costs. {READ_CEILING_NOTE}",
+        "",
+        python,
+    ]
     record("Service throughput", rows)
     print("\n".join(rows))
     return 0
