@@ -83,6 +83,10 @@ OWN_PARAGRAPH = "Invoices, refunds and payouts for the shop. Owned by the paymen
 OWN_TIMEOUT = '_int(env, "WEBHOOK_TIMEOUT_SECONDS", 3)'
 TEMPLATE_TIMEOUT = '_int(env, "WEBHOOK_TIMEOUT_SECONDS", 5)'
 
+OWNER_TEST_PASSED = (
+    "PASSED tests/integration/test_version_api.py::test_version_reports_the_installed_release"
+)
+
 EDITED = {"README.md", f"src/{PACKAGE}/config.py", f"src/{PACKAGE}/api/__init__.py"}
 ADDED = {f"src/{PACKAGE}/api/version.py", "tests/integration/test_version_api.py"}
 DELETED = {"compose.yaml"}
@@ -121,6 +125,7 @@ HEALTH_DOC = '"""The process is alive (no database call)."""'
 NEW_HEALTH_DOC = '"""The process is alive; no database call, so probes stay cheap."""'
 CONFIG_DOC = '"""Settings shared by every environment."""'
 NEW_CONFIG_DOC = '"""Settings shared by every environment; see .env.example for each."""'
+RELEASE_TIMEOUT = '_int(env, "WEBHOOK_TIMEOUT_SECONDS", 10)'
 RUNBOOK_TEST = """\
 from pathlib import Path
 
@@ -197,12 +202,7 @@ def test_an_update_keeps_owner_edits_and_brings_the_new_release(
     assert RELEASE_TEST_PASSED in suite.output
 
 
-OWNER_TEST_PASSED = (
-    "PASSED tests/integration/test_version_api.py::test_version_reports_the_installed_release"
-)
-
-
-def template_with_overlapping_change(tmp_path: Path) -> tuple[TemplateRepo, Path]:
+def project_with_overlapping_change(tmp_path: Path) -> Path:
     """A project whose owners changed the line that the next release changes too."""
     template = new_template_repo(tmp_path / "template")
     template.release("v1.0.0", "Release 1.0.0")
@@ -210,14 +210,11 @@ def template_with_overlapping_change(tmp_path: Path) -> tuple[TemplateRepo, Path
     edit_like_an_owner(project)
     replace_once(template.file(f"{SOURCE}/config.py.jinja"), TEMPLATE_TIMEOUT, RELEASE_TIMEOUT)
     template.release("v1.1.0", "Release 1.1.0: wait longer for webhooks")
-    return template, project
-
-
-RELEASE_TIMEOUT = '_int(env, "WEBHOOK_TIMEOUT_SECONDS", 10)'
+    return project
 
 
 def test_overlapping_edits_conflict_inline_where_git_shows_them(tmp_path: Path) -> None:
-    _, project = template_with_overlapping_change(tmp_path)
+    project = project_with_overlapping_change(tmp_path)
 
     update = update_project(project)
 
@@ -243,7 +240,7 @@ def test_overlapping_edits_conflict_inline_where_git_shows_them(tmp_path: Path) 
 
 
 def test_overlapping_edits_go_to_a_rej_file_with_conflict_rej(tmp_path: Path) -> None:
-    _, project = template_with_overlapping_change(tmp_path)
+    project = project_with_overlapping_change(tmp_path)
 
     update = update_project(project, "--conflict", "rej")
 
