@@ -198,7 +198,7 @@ class DerivedContext(ContextHook):
                 "test_dependencies": sorted(test_dependencies),
                 "python_tag": "py" + python.replace(".", ""),
                 # Every Python the project supports, oldest first (CI tests each).
-                "min_pythons": supported,
+                "python_versions": supported,
                 "error_media_type": (
                     "application/problem+json"
                     if context.get("error_schema") == "problem"

@@ -56,7 +56,7 @@ def test_bad_package_names_say_why(name: str, reason: str) -> None:
     assert reason in context.package_name_problem(name)
 
 
-def test_min_pythons_supported_start_at_the_minimum() -> None:
+def test_python_versions_supported_start_at_the_minimum() -> None:
     derived: dict[str, object] = {
         "database": "mysql",
         "package_name": "shop",
@@ -67,7 +67,7 @@ def test_min_pythons_supported_start_at_the_minimum() -> None:
     }
     context.DerivedContext.hook(None, derived)  # type: ignore[arg-type]
 
-    assert derived["min_pythons"] == ["3.12", "3.13"]
+    assert derived["python_versions"] == ["3.12", "3.13"]
     assert derived["error_media_type"] == "application/problem+json"
     assert "pymysql>=1.1" in derived["dependencies"]  # type: ignore[operator]
     assert "factory-boy>=3.3" not in derived["test_dependencies"]  # type: ignore[operator]
