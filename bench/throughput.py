@@ -5,7 +5,8 @@ migrated and seeded, served by gunicorn on 127.0.0.1 and loaded by wrk from a
 second process: GET /api/v1/posts (a page of 20), GET /api/v1/posts/<id> and
 POST /api/v1/posts. In the same run a bare Flask app returning a constant JSON
 body is served the same way: the ceiling of the stack. Each endpoint is
-reported as a ratio of that ceiling.
+reported as a ratio of that ceiling. Every figure is the median of several
+runs taken after a warm-up.
 Usage: `uv run python bench/throughput.py [seconds per run]` (needs wrk: apt-get install wrk).
 """
 
@@ -29,6 +30,9 @@ from common import SERVERS, clean_env, install, interpreter, record, render
 HERE = Path(__file__).resolve().parent
 WORKERS = 2
 CONNECTIONS = 8
+# Each figure: the median of RUNS runs, after a discarded warm-up run of WARM_UP seconds.
+RUNS = 3
+WARM_UP = 3
 SECRET = "benchmark-secret-key-0123456789abcdef-0123"
 SEED = """
 from my_service import create_app
@@ -50,9 +54,13 @@ def free_port() -> int:
 
 
 def serve(
-    bin_dir: Path, app: str, cwd: Path, env: dict[str, str], config: bool = True
+    bin_dir: Path, app: str, ready: str, cwd: Path, env: dict[str, str], config: bool = True
 ) -> tuple[subprocess.Popen, int]:
-    """gunicorn on a free port; ``config=False`` skips a gunicorn.conf.py in ``cwd``."""
+    """gunicorn on a free port, once ``ready`` (a path) answers 200.
+
+    gunicorn listens before its workers have imported the app, so an open port
+    is not enough. ``config=False`` skips a gunicorn.conf.py in ``cwd``.
+    """
     port = free_port()
     options = [] if config else ["--config", "/dev/null"]
     server = subprocess.Popen(
@@ -69,8 +77,9 @@ def serve(
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return server, port
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{ready}", timeout=5) as answer:
+                if answer.status == 200:
+                    return server, port
         except OSError:
             time.sleep(0.2)
     server.kill()
@@ -85,7 +94,14 @@ def stop(server: subprocess.Popen) -> None:
         server.kill()
 
 
-def wrk(url: str, seconds: int, script: Path | None = None) -> dict[str, float]:
+def load(url: str, seconds: int, script: Path | None = None) -> dict[str, float]:
+    """Warm up (the workers' first requests are not counted), then the median of RUNS runs."""
+    once(url, WARM_UP, script)
+    runs = sorted((once(url, seconds, script) for _ in range(RUNS)), key=lambda run: run["rps"])
+    return runs[len(runs) // 2]
+
+
+def once(url: str, seconds: int, script: Path | None = None) -> dict[str, float]:
     command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", url]
     if script:
         command[1:1] = ["-s", str(script)]
@@ -171,13 +187,13 @@ def measure(database: str, workdir: Path, seconds: int) -> dict[str, dict[str, f
             capture_output=True,
         )
         subprocess.run([str(bin_dir / "python"), "-c", SEED], cwd=project, env=env, check=True)
-        server, port = serve(bin_dir, "my_service:create_app()", project, env)
+        server, port = serve(bin_dir, "my_service:create_app()", "/readyz", project, env)
         try:
             base = f"http://127.0.0.1:{port}/api/v1/posts"
             figures = {
-                "GET /api/v1/posts (20 rows)": wrk(f"{base}?per_page=20", seconds),
-                "GET /api/v1/posts/<id>": wrk(f"{base}/100", seconds),
-                "POST /api/v1/posts": wrk(base, seconds, post_script(workdir, login(port))),
+                "GET /api/v1/posts (20 rows)": load(f"{base}?per_page=20", seconds),
+                "GET /api/v1/posts/<id>": load(f"{base}/100", seconds),
+                "POST /api/v1/posts": load(base, seconds, post_script(workdir, login(port))),
             }
         finally:
             stop(server)
@@ -199,18 +215,18 @@ def read_ceiling(project: Path, bin_dir: Path, url: str, seconds: int) -> dict[s
     """The same row read by bare Flask and psycopg: what the database alone costs."""
     shutil.copy(HERE / "ceiling_db_app.py", project / "ceiling_db_app.py")
     env = clean_env(CEILING_DATABASE_URL=url.replace("+psycopg", ""))
-    server, port = serve(bin_dir, "ceiling_db_app:app", project, env, config=False)
+    server, port = serve(bin_dir, "ceiling_db_app:app", "/posts/100", project, env, config=False)
     try:
-        return wrk(f"http://127.0.0.1:{port}/posts/100", seconds)
+        return load(f"http://127.0.0.1:{port}/posts/100", seconds)
     finally:
         stop(server)
 
 
 def ceiling(workdir: Path, seconds: int, bin_dir: Path) -> dict[str, float]:
     shutil.copy(HERE / "ceiling_app.py", workdir / "ceiling_app.py")
-    server, port = serve(bin_dir, "ceiling_app:app", workdir, clean_env())
+    server, port = serve(bin_dir, "ceiling_app:app", "/post", workdir, clean_env())
     try:
-        return wrk(f"http://127.0.0.1:{port}/post", seconds)
+        return load(f"http://127.0.0.1:{port}/post", seconds)
     finally:
         stop(server)
 
@@ -219,11 +235,13 @@ def main() -> int:
     if shutil.which("wrk") is None:
         print("wrk is not installed: apt-get install wrk", file=sys.stderr)
         return 2
-    seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+    seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     rows = [
         f"gunicorn with {WORKERS} sync workers on 127.0.0.1; wrk, 2 threads, {CONNECTIONS} "
-        f"connections, {seconds} s per endpoint, on the same machine (it shares the 2 cores). "
-        "Production config (JSON logs, metrics, rate limiter on).",
+        f"connections, on the same machine (it shares the 2 cores). Each figure is the median "
+        f"of {RUNS} runs of {seconds} s, measured once the server answers and after a {WARM_UP} s "
+        "warm-up run, so worker start-up is not counted. Production config (JSON logs, "
+        "metrics, rate limiter on).",
         "",
         "| endpoint | database | requests/s | p50 | p99 | share of the ceiling |",
         "|---|---|---|---|---|---|",
