@@ -17,12 +17,15 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from common import SERVERS, clean_env, install, interpreter, record, render
@@ -94,11 +97,46 @@ def stop(server: subprocess.Popen) -> None:
         server.kill()
 
 
-def load(url: str, seconds: int, script: Path | None = None) -> dict[str, float]:
-    """Warm up (the workers' first requests are not counted), then the median of RUNS runs."""
+class Ceiling:
+    """The bare Flask app, kept running: its runs are interleaved with every endpoint's.
+
+    This machine's speed drifts by tens of percent within minutes, so each endpoint
+    run is compared with the ceiling runs just before and after it.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.runs: list[dict[str, float]] = []
+
+    def once(self, seconds: int) -> float:
+        run = once(self.url, seconds)
+        self.runs.append(run)
+        return run["rps"]
+
+    def figures(self) -> dict[str, float]:
+        return median_run(self.runs) | {"share": 1.0}
+
+
+def median_run(runs: list[dict[str, float]]) -> dict[str, float]:
+    return sorted(runs, key=lambda run: run["rps"])[len(runs) // 2]
+
+
+def load(url: str, seconds: int, ceiling: Ceiling, script: Path | None = None) -> dict[str, float]:
+    """RUNS runs after a warm-up (the workers' first requests are not counted).
+
+    Figures of the median run; its share of the ceiling is the median of each run's
+    requests/s over the mean of the ceiling runs on either side of it.
+    """
     once(url, WARM_UP, script)
-    runs = sorted((once(url, seconds, script) for _ in range(RUNS)), key=lambda run: run["rps"])
-    return runs[len(runs) // 2]
+    runs, shares = [], []
+    before = ceiling.once(seconds)
+    for _ in range(RUNS):
+        run = once(url, seconds, script)
+        after = ceiling.once(seconds)
+        runs.append(run)
+        shares.append(run["rps"] / ((before + after) / 2))
+        before = after
+    return median_run(runs) | {"share": statistics.median(shares)}
 
 
 def once(url: str, seconds: int, script: Path | None = None) -> dict[str, float]:
@@ -163,9 +201,11 @@ def drop_database(database: str, url: str, bin_dir: Path) -> None:
     run_sql(bin_dir, server, f"DROP DATABASE {name} WITH (FORCE)")
 
 
-def measure(database: str, workdir: Path, seconds: int) -> dict[str, dict[str, float]]:
-    project = render(workdir / database, database=database)
-    bin_dir = install(project)
+def measure(
+    database: str, workdir: Path, seconds: int, ceiling: Ceiling
+) -> dict[str, dict[str, float]]:
+    project = workdir / database
+    bin_dir = project / ".venv" / "bin"
     url = database_url(database, workdir, bin_dir)
     env = clean_env(
         APP_ENV="production",
@@ -191,14 +231,16 @@ def measure(database: str, workdir: Path, seconds: int) -> dict[str, dict[str, f
         try:
             base = f"http://127.0.0.1:{port}/api/v1/posts"
             figures = {
-                "GET /api/v1/posts (20 rows)": load(f"{base}?per_page=20", seconds),
-                "GET /api/v1/posts/<id>": load(f"{base}/100", seconds),
-                "POST /api/v1/posts": load(base, seconds, post_script(workdir, login(port))),
+                "GET /api/v1/posts (20 rows)": load(f"{base}?per_page=20", seconds, ceiling),
+                "GET /api/v1/posts/<id>": load(f"{base}/100", seconds, ceiling),
+                "POST /api/v1/posts": load(
+                    base, seconds, ceiling, post_script(workdir, login(port))
+                ),
             }
         finally:
             stop(server)
         if database == "postgresql":
-            figures[READ_CEILING] = read_ceiling(project, bin_dir, url, seconds)
+            figures[READ_CEILING] = read_ceiling(project, bin_dir, url, seconds, ceiling)
         return figures
     finally:
         drop_database(database, url, bin_dir)
@@ -211,22 +253,27 @@ READ_CEILING_NOTE = (
 )
 
 
-def read_ceiling(project: Path, bin_dir: Path, url: str, seconds: int) -> dict[str, float]:
+def read_ceiling(
+    project: Path, bin_dir: Path, url: str, seconds: int, ceiling: Ceiling
+) -> dict[str, float]:
     """The same row read by bare Flask and psycopg: what the database alone costs."""
     shutil.copy(HERE / "ceiling_db_app.py", project / "ceiling_db_app.py")
     env = clean_env(CEILING_DATABASE_URL=url.replace("+psycopg", ""))
     server, port = serve(bin_dir, "ceiling_db_app:app", "/posts/100", project, env, config=False)
     try:
-        return load(f"http://127.0.0.1:{port}/posts/100", seconds)
+        return load(f"http://127.0.0.1:{port}/posts/100", seconds, ceiling)
     finally:
         stop(server)
 
 
-def ceiling(workdir: Path, seconds: int, bin_dir: Path) -> dict[str, float]:
+@contextmanager
+def ceiling_server(workdir: Path, bin_dir: Path) -> Iterator[Ceiling]:
     shutil.copy(HERE / "ceiling_app.py", workdir / "ceiling_app.py")
     server, port = serve(bin_dir, "ceiling_app:app", "/post", workdir, clean_env())
     try:
-        return load(f"http://127.0.0.1:{port}/post", seconds)
+        url = f"http://127.0.0.1:{port}/post"
+        once(url, WARM_UP)
+        yield Ceiling(url)
     finally:
         stop(server)
 
@@ -238,19 +285,26 @@ def main() -> int:
     seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     rows = [
         f"gunicorn with {WORKERS} sync workers on 127.0.0.1; wrk, 2 threads, {CONNECTIONS} "
-        f"connections, on the same machine (it shares the 2 cores). Each figure is the median "
-        f"of {RUNS} runs of {seconds} s, measured once the server answers and after a {WARM_UP} s "
-        "warm-up run, so worker start-up is not counted. Production config (JSON logs, "
-        "metrics, rate limiter on).",
+        f"connections, on the same machine (it shares the 2 cores). Production config (JSON "
+        f"logs, metrics, rate limiter on). Each endpoint: a {WARM_UP} s warm-up once the server "
+        f"answers (worker start-up is not counted), then {RUNS} runs of {seconds} s, each between "
+        "two runs of the ceiling; figures of the median run, and the median of each run's "
+        "share of the ceiling runs beside it (this machine's speed drifts within minutes). "
+        "Ceiling row: the median of all its runs.",
         "",
         "| endpoint | database | requests/s | p50 | p99 | share of the ceiling |",
         "|---|---|---|---|---|---|",
     ]
+    databases = ("sqlite", "postgresql")
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        results = {db: measure(db, workdir, seconds) for db in ("sqlite", "postgresql")}
-        top = ceiling(workdir, seconds, workdir / "sqlite" / ".venv" / "bin")
-        python = interpreter(workdir / "sqlite" / ".venv" / "bin")
+        for database in databases:
+            install(render(workdir / database, database=database))
+        bin_dir = workdir / databases[0] / ".venv" / "bin"
+        with ceiling_server(workdir, bin_dir) as ceiling:
+            results = {db: measure(db, workdir, seconds, ceiling) for db in databases}
+        top = ceiling.figures()
+        python = interpreter(bin_dir)
     rows.append(
         f"| bare Flask, constant JSON (ceiling) | none | {top['rps']:.0f} | {top['p50']:.2f} ms "
         f"| {top['p99']:.2f} ms | 100% |"
@@ -259,7 +313,7 @@ def main() -> int:
         for endpoint, figures in endpoints.items():
             rows.append(
                 f"| {endpoint} | {database} | {figures['rps']:.0f} | {figures['p50']:.2f} ms "
-                f"| {figures['p99']:.2f} ms | {figures['rps'] / top['rps']:.0%} |"
+                f"| {figures['p99']:.2f} ms | {figures['share']:.0%} |"
             )
     rows += [
         "",
