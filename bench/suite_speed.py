@@ -4,23 +4,27 @@ For the default project on SQLite, PostgreSQL and MySQL:
 1. the suite as shipped (`pytest`, coverage on): wall time and per-test time;
 2. in the same run, the same tests without coverage, isolated two ways: our
    outer transaction + SAVEPOINT rollback, and the drop_all/create_all per test
-   that most tutorials show. Medians of RUNS runs each.
+   that most tutorials show. Medians of RUNS interleaved runs each; per test,
+   the set-up + tear-down time (the fixtures, isolation included) apart from
+   the test bodies.
 Usage: `uv run python bench/suite_speed.py [databases...]`.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 import sys
 import tempfile
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
 from common import SERVERS, clean_env, install, interpreter, median, record, render, timed
 
 RUNS = 3
-PASSED = re.compile(r"(\d+) passed")
+HERE = Path(__file__).resolve().parent
+PASSED = re.compile(r"(\d+) passed in ([\d.]+)s")
 # Migration tests run DDL of their own; both isolation styles leave them out.
 SAME_TESTS = ["--ignore=tests/integration/test_migrations.py", "--no-cov", "-p", "no:cacheprovider"]
 
@@ -63,8 +67,6 @@ def replace_fixture(path: Path, name: str, replacement: str) -> None:
 
 
 def drop_all_copy(project: Path, destination: Path) -> Path:
-    import shutil
-
     shutil.copytree(project, destination, symlinks=True)
     replace_fixture(destination / "tests/conftest.py", "db_session", DROP_ALL_APP_SESSION)
     replace_fixture(destination / "tests/unit/conftest.py", "session", DROP_ALL_UNIT_SESSION)
@@ -82,25 +84,31 @@ def drop_all_copy(project: Path, destination: Path) -> Path:
 @dataclass
 class Run:
     wall: float
+    # pytest's own figure: the session without interpreter start-up and plugin imports.
+    reported: float
     tests: int
-    # Setup + call + teardown of the tests that isolate through the database
-    # (all but the property-based module, whose cost is the same either way).
-    per_test: float
+    # Means over the tests that isolate through the database (all but the
+    # property-based module, whose cost is the same either way):
+    per_test: float  # set-up + call + tear-down
+    overhead: float  # set-up + tear-down: the fixtures, isolation included
 
 
 def run_suite(project: Path, env: dict[str, str], args: list[str]) -> Run:
-    report = project / "junit.xml"
-    command = [str(project / ".venv/bin/python"), "-m", "pytest", "-q", f"--junitxml={report}"]
-    seconds, output = timed([*command, *args], project, env)
+    shutil.copy(HERE / "pytest_phases.py", project / "bench_phases.py")
+    report = project / "phases.json"
+    command = [str(project / ".venv/bin/python"), "-m", "pytest", "-q", "-p", "bench_phases"]
+    seconds, output = timed([*command, *args], project, env | {"BENCH_PHASES": str(report)})
     found = PASSED.search(output)
     if found is None:
         raise RuntimeError(output[-2000:])
-    cases = [
-        float(case.get("time", 0))
-        for case in ET.parse(report).getroot().iter("testcase")
-        if "openapi_properties" not in case.get("classname", "")
+    tests = [
+        times
+        for nodeid, times in json.loads(report.read_text()).items()
+        if "openapi_properties" not in nodeid
     ]
-    return Run(seconds, int(found[1]), sum(cases) / len(cases))
+    per_test = sum(sum(times.values()) for times in tests) / len(tests)
+    overhead = sum(times["setup"] + times["teardown"] for times in tests) / len(tests)
+    return Run(seconds, float(found[2]), int(found[1]), per_test, overhead)
 
 
 def measure(database: str, workdir: Path) -> list[str]:
@@ -111,34 +119,49 @@ def measure(database: str, workdir: Path) -> list[str]:
         env["TEST_DATABASE_URL"] = SERVERS[database]
     baseline = drop_all_copy(project, workdir / f"{database}-drop-all")
 
-    shipped = [run_suite(project, env, ["-p", "no:cacheprovider"]) for _ in range(RUNS)]
-    ours = [run_suite(project, env, SAME_TESTS) for _ in range(RUNS)]
-    theirs = [run_suite(baseline, env, SAME_TESTS) for _ in range(RUNS)]
+    # Interleaved, so a drift in the machine's speed touches all three alike.
+    shipped, ours, theirs = [], [], []
+    for _ in range(RUNS):
+        shipped.append(run_suite(project, env, ["-p", "no:cacheprovider"]))
+        ours.append(run_suite(project, env, SAME_TESTS))
+        theirs.append(run_suite(baseline, env, SAME_TESTS))
 
     assert theirs[0].tests == ours[0].tests, "both isolation styles must run the same tests"
-    ours_wall, theirs_wall = median([r.wall for r in ours]), median([r.wall for r in theirs])
-    ours_test = median([r.per_test for r in ours]) * 1000
-    theirs_test = median([r.per_test for r in theirs]) * 1000
+
+    def mid(runs: list[Run], figure: str, scale: float = 1.0) -> float:
+        return median([getattr(run, figure) for run in runs]) * scale
+
+    ours_wall, theirs_wall = mid(ours, "wall"), mid(theirs, "wall")
+    ours_test, theirs_test = mid(ours, "per_test", 1000), mid(theirs, "per_test", 1000)
+    ours_fix, theirs_fix = mid(ours, "overhead", 1000), mid(theirs, "overhead", 1000)
     return [
-        f"| {database} | {shipped[0].tests} | {median([r.wall for r in shipped]):.2f} s "
-        f"| {ours_wall:.2f} s, {ours_test:.2f} ms/test "
-        f"| {theirs_wall:.2f} s, {theirs_test:.2f} ms/test "
-        f"| {theirs_wall / ours_wall:.1f}x | {theirs_test / ours_test:.1f}x |"
+        f"| {database} | {shipped[0].tests} "
+        f"| {mid(shipped, 'wall'):.2f} s ({mid(shipped, 'reported'):.2f} s) "
+        f"| {ours_wall:.2f} s / {theirs_wall:.2f} s "
+        f"| {ours_test:.2f} / {theirs_test:.2f} ms "
+        f"| {ours_fix:.2f} / {theirs_fix:.2f} ms "
+        f"| {theirs_wall / ours_wall:.1f}x | {theirs_test / ours_test:.1f}x "
+        f"| {theirs_fix / ours_fix:.1f}x |"
     ]
 
 
 def main() -> int:
     databases = sys.argv[1:] or ["sqlite", "postgresql", "mysql"]
     rows = [
-        f"Default project (token auth, envelope errors, factory_boy). Medians of {RUNS} runs. "
-        "Wall: `python -m pytest` including interpreter start-up and imports (about 3 s here). "
-        "Per test: mean setup + call + teardown from pytest's junit report, without the "
-        "property-based module (the same in both).",
+        f"Default project (token auth, envelope errors, factory_boy). Medians of {RUNS} "
+        "interleaved runs. Wall: `python -m pytest` from start to exit, with interpreter "
+        "start-up and imports; in brackets, the time pytest itself reports (its session, "
+        "without start-up). The comparison runs the same tests without coverage, isolated "
+        "by our outer transaction + SAVEPOINT rollback, then by drop_all/create_all around "
+        "each test. Per test: mean set-up + call + tear-down; set-up + tear-down: the "
+        "fixtures alone, where the isolation is (both without the property-based module, "
+        "the same in both).",
         "",
-        "| database | tests | suite as shipped (coverage on) | same tests, SAVEPOINT rollback "
-        "(no coverage) | same tests, drop_all/create_all per test | speed-up, wall "
-        "| speed-up, per test |",
-        "|---|---|---|---|---|---|---|",
+        "| database | tests | suite as shipped, coverage on: wall (pytest) "
+        "| wall: rollback / drop_all | per test: rollback / drop_all "
+        "| set-up + tear-down per test: rollback / drop_all "
+        "| speed-up, wall | speed-up, per test | speed-up, set-up + tear-down |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     with tempfile.TemporaryDirectory() as tmp:
         for database in databases:
