@@ -17,7 +17,6 @@ import re
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,7 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from common import SERVERS, clean_env, install, interpreter, record, render
+from common import SERVERS, clean_env, install, interpreter, median, record, render
 
 HERE = Path(__file__).resolve().parent
 WORKERS = 2
@@ -114,7 +113,7 @@ class Ceiling:
         return run["rps"]
 
     def figures(self) -> dict[str, float]:
-        return median_run(self.runs) | {"share": 1.0}
+        return median_run(self.runs)
 
 
 def median_run(runs: list[dict[str, float]]) -> dict[str, float]:
@@ -136,7 +135,7 @@ def load(url: str, seconds: int, ceiling: Ceiling, script: Path | None = None) -
         runs.append(run)
         shares.append(run["rps"] / ((before + after) / 2))
         before = after
-    return median_run(runs) | {"share": statistics.median(shares)}
+    return median_run(runs) | {"share": median(shares)}
 
 
 def once(url: str, seconds: int, script: Path | None = None) -> dict[str, float]:
