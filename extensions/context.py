@@ -47,6 +47,8 @@ RESERVED_PACKAGE_NAMES = frozenset(
     }
 )
 
+REDIS_IMAGE = "redis:7"
+
 DATABASES: dict[str, dict[str, Any]] = {
     "sqlite": {
         "label": "SQLite",
@@ -169,6 +171,8 @@ class DerivedContext(ContextHook):
             "python-dotenv>=1.0",
             "requests>=2.32",
             "gunicorn>=23.0",
+            # gunicorn.conf.py's worker class: slow clients cannot hold a worker.
+            "gevent>=24.10",
         ]
         if db["driver"]:
             dependencies.append(db["driver"])
@@ -190,6 +194,8 @@ class DerivedContext(ContextHook):
                 "database_url_example": db["url_example"].format(package=package),
                 "test_database_url_default": db["test_url_default"],
                 "database_image": db["image"],
+                # Login limits are counted in Redis in production (CI and compose start it).
+                "redis_image": REDIS_IMAGE,
                 "migration_datetime": db["migration_datetime"],
                 "unreachable_database_url": db["unreachable_url"],
                 "server_database": database != "sqlite",

@@ -8,7 +8,12 @@ from typing import Any
 
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# gevent: each connection waits in a greenlet of its own, so clients that send their
+# request a byte at a time cannot hold a worker. Sync and threaded workers give each
+# such client a whole process or thread until it finishes: a handful stop the service.
+worker_class = "gevent"
+# Connections one worker holds at once, slow ones included; more wait to be accepted.
+worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", "1000"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # Time for in-flight requests to finish on SIGTERM before workers are killed.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
@@ -20,6 +25,10 @@ max_requests_jitter = 1_000
 accesslog = None
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Longest request line and header gunicorn accepts (it answers longer ones itself, 414
+# and 431, in plain HTML): well above what any client of this API sends.
+limit_request_line = 8190
+limit_request_field_size = 8190
 
 # Workers write their metrics here, so /metrics reports all of them, not just one.
 # It must be set before prometheus_client is first imported (by the workers' app).
@@ -27,6 +36,9 @@ os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="prome
 
 
 def on_starting(server: Any) -> None:
+    # The app reads the worker count (config.py): login limits counted in each process
+    # are refused with more than one.
+    os.environ["WEB_CONCURRENCY"] = str(server.cfg.workers)
     directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     directory.mkdir(parents=True, exist_ok=True)
     for stale in directory.glob("*.db"):

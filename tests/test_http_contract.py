@@ -7,15 +7,7 @@ of the contract and every row of its error table, in the chosen schema.
 
 from __future__ import annotations
 
-import http.client
-import json
-import shutil
-import signal
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +15,7 @@ import pytest
 
 from .conftest import Renders
 from .matrix import Combination, matrix_defaults, matrix_questions
-from .tools import clean_environment, install_project, python_for, run
-
-ADMIN_EMAIL = "admin@example.com"
-ADMIN_PASSWORD = "admin-password-123"
-SECRET_KEY = "contract-test-secret-key-0123456789abcdef"
+from .served import ADMIN_EMAIL, ADMIN_PASSWORD, Project, Service, delete_keys, redis_url
 
 
 def variants() -> list[Any]:
@@ -41,136 +29,19 @@ def variants() -> list[Any]:
     return params
 
 
-@dataclass
-class Reply:
-    status: int
-    headers: http.client.HTTPMessage
-    body: bytes
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-    @property
-    def media_type(self) -> str:
-        return self.headers.get("Content-Type", "").split(";")[0].strip()
-
-
-class Service:
-    def __init__(self, port: int, combo: Combination) -> None:
-        self.port = port
-        self.combo = combo
-        self.token_auth = combo["auth"] == "token"
-        self.problem = combo["error_schema"] == "problem"
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        body: bytes | None = None,
-        headers: dict[str, str] | None = None,
-        json_body: Any = None,
-    ) -> Reply:
-        headers = dict(headers or {})
-        if json_body is not None:
-            body = json.dumps(json_body).encode()
-            headers.setdefault("Content-Type", "application/json")
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        try:
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            return Reply(response.status, response.headers, response.read())
-        finally:
-            connection.close()
-
-    def send_raw(self, path: str, body: bytes, media_type: str, headers: dict[str, str]) -> Reply:
-        """POST ``body`` as is, with its own Content-Type."""
-        return self.request("POST", path, body=body, headers=headers | {"Content-Type": media_type})
-
-    def assert_error(self, reply: Reply, status: int, code: str) -> dict[str, Any]:
-        text = reply.body.decode("utf-8", "replace")
-        assert reply.status == status, text
-        assert "Traceback" not in text
-        assert reply.headers.get("X-Request-ID")
-        if self.problem:
-            assert reply.media_type == "application/problem+json"
-            problem = reply.json
-            assert (problem["status"], problem["code"], problem["type"]) == (
-                status,
-                code,
-                "about:blank",
-            )
-            assert problem["title"]
-            assert problem["detail"]
-            return problem.get("errors") or {}
-        assert reply.media_type == "application/json"
-        assert list(reply.json) == ["error"]
-        error = reply.json["error"]
-        assert error["code"] == code
-        assert error["message"]
-        return error.get("details") or {}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def service(request: pytest.FixtureRequest, renders: Renders, tmp_path: Path) -> Iterator[Service]:
     combo: Combination = request.param
-    python = python_for(combo["min_python"])
-    project = tmp_path / "project"
-    shutil.copytree(renders.get(combo), project)
-    env = clean_environment() | {
-        "APP_ENV": "production",
-        "SECRET_KEY": SECRET_KEY,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'contract.sqlite3'}",
-        "ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "LOG_FORMAT": "json",
-    }
-    venv = install_project(project, python, env)
-    for command in (["db", "upgrade"], ["create-admin", ADMIN_EMAIL], ["check-deploy"]):
-        done = run([str(venv / "flask"), "--app", "my_service", *command], cwd=project, env=env)
-        assert done.returncode == 0, f"flask {' '.join(command)}: {done.stdout}{done.stderr}"
-
-    port = free_port()
-    log = (tmp_path / "gunicorn.log").open("w")
-    server = subprocess.Popen(
-        [
-            str(venv / "gunicorn"),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "my_service:create_app()",
-        ],
-        cwd=project,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    if combo["auth"] == "token":
+        redis_url()
+    project = Project(renders.get(combo), combo, tmp_path, server=None)
+    project.prepare()
     try:
-        service = Service(port, combo)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if service.request("GET", "/healthz").status == 200:
-                    break
-            except OSError:
-                pass
-            assert server.poll() is None, (tmp_path / "gunicorn.log").read_text()
-            assert time.monotonic() < deadline, "gunicorn did not answer within 30 s"
-            time.sleep(0.2)
-        yield service
+        with project.serve(workers=2) as service:
+            yield service
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
+        if combo["auth"] == "token":
+            delete_keys(project.prefix)
 
 
 @pytest.mark.parametrize("service", variants(), indirect=True)

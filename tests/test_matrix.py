@@ -48,6 +48,17 @@ EXPECTED_FILES: list[tuple[str, Callable[[Answers], bool]]] = [
     (".github/dependabot.yml", lambda a: a["ci"] == "github"),
     ("renovate.json", lambda a: a["ci"] == "gitlab"),
     (f"src/{PACKAGE}/migrations/versions/0001_initial.py", lambda a: True),
+    (f"src/{PACKAGE}/migrations/versions/0002_ids_never_reused.py", lambda a: True),
+    (f"src/{PACKAGE}/migrations/versions/0003_token_keys.py", lambda a: a["auth"] == "token"),
+    (f"src/{PACKAGE}/edge.py", lambda a: True),
+    (f"src/{PACKAGE}/api/access.py", lambda a: True),
+    (f"src/{PACKAGE}/ratelimit.py", lambda a: a["auth"] == "token"),
+    ("tests/auth.py", lambda a: True),
+    ("tests/integration/test_open_access.py", lambda a: a["auth"] == "none"),
+    (
+        "tests/integration/test_read_requests.py",
+        lambda a: a["database"] == "postgresql",
+    ),
     (".github/workflows/ci.yml", lambda a: a["ci"] == "github"),
     (".github", lambda a: a["ci"] == "github"),
     (".gitlab-ci.yml", lambda a: a["ci"] == "gitlab"),
@@ -233,11 +244,15 @@ def test_ci_file_validates_and_starts_the_right_database(
         env = job.get("variables", {})
         versions = job["parallel"]["matrix"][0]["PYTHON"]
         assert versions[0] == combination["min_python"]
+    token_auth = combination["auth"] == "token"
+    assert ("redis:7" in images) == token_auth
+    assert ("TEST_REDIS_URL" in env) == token_auth
+    database_images = [image for image in images if not image.startswith("redis:")]
     if database == "sqlite":
-        assert images == []
+        assert database_images == []
         assert "TEST_DATABASE_URL" not in env
     else:
-        assert [image.startswith(SERVICE_IMAGES[database]) for image in images] == [True]
+        assert [image.startswith(SERVICE_IMAGES[database]) for image in database_images] == [True]
         assert env["TEST_DATABASE_URL"].startswith(URL_SCHEMES[database])
 
 
@@ -253,6 +268,10 @@ def test_docker_files_are_linted_and_match_the_database(
     compose = load_yaml(project / "compose.yaml")
     assert schema_errors(compose, "compose-spec") == []
     assert ("db" in compose["services"]) == (combination["database"] != "sqlite")
+    token_auth = combination["auth"] == "token"
+    assert ("redis" in compose["services"]) == token_auth
+    web_environment = compose["services"]["web"]["environment"]
+    assert ("RATELIMIT_STORAGE_URI" in web_environment) == token_auth
     assert compose["services"]["web"]["depends_on"]["migrate"] == {
         "condition": "service_completed_successfully"
     }

@@ -10,6 +10,7 @@ import sys
 import time
 import uuid
 from datetime import UTC, datetime
+from ipaddress import ip_address, ip_network
 from typing import Any
 
 from flask import Flask, Response, current_app, g, has_request_context, request
@@ -24,6 +25,9 @@ from prometheus_client.exposition import generate_latest
 
 SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 REQUEST_ID_HEADER = "X-Request-ID"
+# Label values stay bounded: any other method is counted as "other", and a request
+# that matched no route as endpoint "unmatched", so clients cannot mint new series.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 access_logger = logging.getLogger(__name__ + ".access")
 
@@ -31,7 +35,11 @@ access_logger = logging.getLogger(__name__ + ".access")
 class Metrics:
     """HTTP metrics in a registry of the app's own (so several apps never clash)."""
 
-    def __init__(self) -> None:
+    def __init__(self, networks: list[str]) -> None:
+        try:
+            self.networks = [ip_network(network) for network in networks]
+        except ValueError as error:
+            raise ValueError(f"METRICS_NETWORKS: {error}") from None
         self.registry = CollectorRegistry()
         labels = ["method", "endpoint", "status"]
         self.requests = Counter(
@@ -45,8 +53,17 @@ class Metrics:
         )
 
     def observe(self, method: str, endpoint: str, status: int, seconds: float) -> None:
+        method = method if method in KNOWN_METHODS else "other"
         self.requests.labels(method, endpoint, str(status)).inc()
         self.latency.labels(method, endpoint, str(status)).observe(seconds)
+
+    def readable_by(self, address: str | None) -> bool:
+        """Whether a client at ``address`` may read the metrics (METRICS_NETWORKS)."""
+        try:
+            client = ip_address(address or "")
+        except ValueError:
+            return False
+        return any(client in network for network in self.networks)
 
     def response(self) -> Response:
         """This process's metrics, or every worker's when gunicorn runs several.
@@ -58,7 +75,7 @@ class Metrics:
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry)
-        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 
 def current_request_id() -> str | None:
@@ -95,7 +112,7 @@ def _finish_request(response: Response) -> Response:
 
 
 def init_observability(app: Flask) -> None:
-    app.extensions["metrics"] = Metrics()
+    app.extensions["metrics"] = Metrics(app.config["METRICS_NETWORKS"])
     app.before_request(_start_request)
     app.after_request(_finish_request)
 

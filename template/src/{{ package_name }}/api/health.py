@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app
+from flask import Response, current_app, request
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import ServiceUnavailable
+from werkzeug.exceptions import NotFound, ServiceUnavailable
 
 from ..extensions import db
+from ..observability import Metrics
 from ..schemas import Status
 from . import Blueprint
 
@@ -40,5 +41,8 @@ def readyz() -> dict[str, Any]:
 @blp.get("/metrics")
 @blp.doc(responses={200: {"description": "Prometheus text format"}})
 def metrics() -> Response:
-    """Request counts and latencies, for Prometheus."""
-    return current_app.extensions["metrics"].response()
+    """Request counts and latencies, for Prometheus (from METRICS_NETWORKS only)."""
+    collected: Metrics = current_app.extensions["metrics"]
+    if not collected.readable_by(request.remote_addr):
+        raise NotFound()
+    return collected.response()

@@ -27,12 +27,17 @@ class PostService:
             raise NotFoundError(f"Post {post_id} does not exist.")
         return post
 
-    def create(self, data: Mapping[str, Any], author_id: int) -> Post:
+    def create(self, data: Mapping[str, Any], actor: User | None = None) -> Post:
+        """A post by ``actor``; without authentication (no actor) the data names the author."""
+        fields = dict(data)
+        if actor is not None:
+            fields["author_id"] = actor.id
+        author_id = fields["author_id"]
         if self.session.get(User, author_id) is None:
             raise InvalidDataError(
                 "The author does not exist.", {"author_id": [f"No user has id {author_id}."]}
             )
-        post = Post(**data, author_id=author_id)
+        post = Post(**fields)
         self.session.add(post)
         self.session.commit()
         return post

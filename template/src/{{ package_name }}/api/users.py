@@ -9,30 +9,19 @@ from flask import current_app, url_for
 from ..extensions import db
 from ..notifications import notifier_from_config
 from ..schemas import PageQuery, UserCreate, UserListResponse, UserResponse, UserUpdate
-{% if token_auth %}
-from ..security import admin_required, current_user, hash_password, login_required
-{% endif %}
 from ..services.users import UserService
 from . import Blueprint
+from .access import current_actor
 
 blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="User accounts")
 
 
 def user_service() -> UserService:
-    return UserService(
-        db.session,
-        notifier_from_config(current_app.config),
-{% if token_auth %}
-        hash_password=hash_password,
-{% endif %}
-    )
+    return UserService(db.session, notifier_from_config(current_app.config))
 
 
 @blp.get("")
 @blp.response(200, UserListResponse)
-{% if token_auth %}
-@login_required
-{% endif %}
 @blp.arguments(PageQuery, location="query")
 def list_users(query: dict[str, int]) -> dict[str, Any]:
     page = user_service().list(**query)
@@ -42,9 +31,6 @@ def list_users(query: dict[str, int]) -> dict[str, Any]:
 
 @blp.post("")
 @blp.response(201, UserResponse)
-{% if token_auth %}
-@admin_required
-{% endif %}
 @blp.arguments(UserCreate)
 def create_user(data: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
     user = user_service().create(data)
@@ -53,31 +39,20 @@ def create_user(data: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, st
 
 @blp.get("/<id:user_id>")
 @blp.response(200, UserResponse)
-{% if token_auth %}
-@login_required
-{% endif %}
 def get_user(user_id: int) -> dict[str, Any]:
     return {"data": user_service().get(user_id)}
 
 
 @blp.patch("/<id:user_id>")
 @blp.response(200, UserResponse)
-{% if token_auth %}
-@login_required
-{% endif %}
+@blp.alt_response(409, response="CONFLICT", description="Email taken, or the last admin")
 @blp.arguments(UserUpdate)
 def update_user(changes: dict[str, Any], user_id: int) -> dict[str, Any]:
-{% if token_auth %}
-    return {"data": user_service().update(user_id, changes, actor=current_user())}
-{% else %}
-    return {"data": user_service().update(user_id, changes)}
-{% endif %}
+    return {"data": user_service().update(user_id, changes, actor=current_actor())}
 
 
 @blp.delete("/<id:user_id>")
 @blp.response(204)
-{% if token_auth %}
-@admin_required
-{% endif %}
+@blp.alt_response(409, response="CONFLICT", description="The last admin")
 def delete_user(user_id: int) -> None:
     user_service().delete(user_id)

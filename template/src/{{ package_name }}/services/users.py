@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import {% if token_auth %}Callable, {% endif %}Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -11,29 +11,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..exceptions import ConflictError, NotFoundError, PermissionDeniedError
-from ..models import User
+from ..models import Role, User
 from ..notifications import NotificationError, Notifier
 from . import Page, paginate
 
 logger = logging.getLogger(__name__)
 
 EMAIL_TAKEN = "A user with this email already exists."
+LAST_ADMIN = "This is the last admin: make another user admin first."
 
 
 class UserService:
-    def __init__(
-        self,
-        session: Session,
-        notifier: Notifier,
-{% if token_auth %}
-        hash_password: Callable[[str], str],
-{% endif %}
-    ) -> None:
+    def __init__(self, session: Session, notifier: Notifier) -> None:
         self.session = session
         self.notifier = notifier
-{% if token_auth %}
-        self.hash_password = hash_password
-{% endif %}
 
     def list(self, page: int, per_page: int) -> Page[User]:
         return paginate(self.session, select(User).order_by(User.id), page, per_page)
@@ -45,11 +36,7 @@ class UserService:
         return user
 
     def create(self, data: Mapping[str, Any]) -> User:
-        fields = dict(data)
-{% if token_auth %}
-        fields["password_hash"] = self.hash_password(fields.pop("password"))
-{% endif %}
-        user = User(**fields)
+        user = User(**data)
         self.session.add(user)
         self._commit()
         try:
@@ -69,19 +56,29 @@ class UserService:
                 raise PermissionDeniedError("You may only edit your own account.")
             if "role" in changes:
                 raise PermissionDeniedError("Only an admin can change a role.")
-        fields = dict(changes)
-{% if token_auth %}
-        if "password" in fields:
-            fields["password_hash"] = self.hash_password(fields.pop("password"))
-{% endif %}
-        for name, value in fields.items():
+        if user.is_admin and changes.get("role", Role.ADMIN) != Role.ADMIN:
+            self._keep_an_admin(user)
+        for name, value in changes.items():
             setattr(user, name, value)
         self._commit()
         return user
 
     def delete(self, user_id: int) -> None:
-        self.session.delete(self.get(user_id))
+        user = self.get(user_id)
+        if user.is_admin:
+            self._keep_an_admin(user)
+        self.session.delete(user)
         self.session.commit()
+
+    def _keep_an_admin(self, leaving: User) -> None:
+        """409 when ``leaving`` is the only admin.
+
+        The admins' rows stay locked until the transaction ends, so two admins
+        removing each other at the same moment cannot both succeed.
+        """
+        admins = select(User.id).where(User.role == Role.ADMIN).with_for_update()
+        if list(self.session.scalars(admins)) == [leaving.id]:
+            raise ConflictError(LAST_ADMIN)
 
     def _commit(self) -> None:
         try:

@@ -8,11 +8,9 @@ from flask import url_for
 
 from ..extensions import db
 from ..schemas import PageQuery, PostCreate, PostListResponse, PostResponse, PostUpdate
-{% if token_auth %}
-from ..security import current_user, login_required
-{% endif %}
 from ..services.posts import PostService
 from . import Blueprint
+from .access import current_actor
 
 blp = Blueprint("posts", __name__, url_prefix="/api/v1/posts", description="Posts, newest first")
 
@@ -32,17 +30,9 @@ def list_posts(query: dict[str, int]) -> dict[str, Any]:
 
 @blp.post("")
 @blp.response(201, PostResponse)
-{% if token_auth %}
-@login_required
 @blp.arguments(PostCreate)
 def create_post(data: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
-    post = post_service().create(data, author_id=current_user().id)
-{% else %}
-@blp.arguments(PostCreate)
-def create_post(data: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
-    author_id = data.pop("author_id")
-    post = post_service().create(data, author_id=author_id)
-{% endif %}
+    post = post_service().create(data, actor=current_actor())
     return {"data": post}, 201, {"Location": url_for("posts.get_post", post_id=post.id)}
 
 
@@ -54,26 +44,12 @@ def get_post(post_id: int) -> dict[str, Any]:
 
 @blp.patch("/<id:post_id>")
 @blp.response(200, PostResponse)
-{% if token_auth %}
-@login_required
-{% endif %}
 @blp.arguments(PostUpdate)
 def update_post(changes: dict[str, Any], post_id: int) -> dict[str, Any]:
-{% if token_auth %}
-    return {"data": post_service().update(post_id, changes, actor=current_user())}
-{% else %}
-    return {"data": post_service().update(post_id, changes)}
-{% endif %}
+    return {"data": post_service().update(post_id, changes, actor=current_actor())}
 
 
 @blp.delete("/<id:post_id>")
 @blp.response(204)
-{% if token_auth %}
-@login_required
-{% endif %}
 def delete_post(post_id: int) -> None:
-{% if token_auth %}
-    post_service().delete(post_id, actor=current_user())
-{% else %}
-    post_service().delete(post_id)
-{% endif %}
+    post_service().delete(post_id, actor=current_actor())

@@ -1,0 +1,365 @@
+"""The served service against hostile clients and careless operators, over real HTTP.
+
+A default project (token auth) runs under gunicorn with its own gunicorn.conf.py,
+four workers and production settings, its login attempts counted in a real Redis:
+on SQLite, PostgreSQL and MySQL for the token rules and the shared login limit, and
+on SQLite for slow clients, hostile values, forged headers and unsafe configuration.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import socket
+import sqlite3
+import statistics
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from .conftest import Renders, require_server
+from .matrix import Combination, matrix_defaults, matrix_questions
+from .served import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    Project,
+    Service,
+    delete_keys,
+    redis_url,
+)
+
+WORKERS = 4
+# The limit the generated config sets by default: failed logins per (client, account).
+LOGIN_LIMIT = 10
+
+
+def combination(**answers: Any) -> Combination:
+    chosen = matrix_defaults() | answers
+    return Combination(tuple((name, chosen[name]) for name in matrix_questions()))
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql", "mysql"])
+def project(
+    request: pytest.FixtureRequest,
+    renders: Renders,
+    database_servers: dict[str, str | None],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Project]:
+    redis_url()
+    server = require_server(request.param, database_servers)
+    combo = combination(database=request.param)
+    tmp_path = tmp_path_factory.mktemp(f"served-{request.param}")
+    served = Project(renders.get(combo), combo, tmp_path, server)
+    try:
+        served.prepare()
+        yield served
+    finally:
+        delete_keys(served.prefix)
+        served.drop_database()
+
+
+@pytest.fixture(scope="module")
+def service(project: Project) -> Iterator[Service]:
+    with project.serve(workers=WORKERS) as service:
+        yield service
+
+
+def create_user(service: Service, admin: dict[str, str], email: str, role: str) -> int:
+    body = {"email": email, "name": email.split("@")[0], "password": "long-password", "role": role}
+    reply = service.request("POST", "/api/v1/users", json_body=body, headers=admin)
+    assert reply.status == 201, reply.body
+    return int(reply.json["data"]["id"])
+
+
+def test_old_tokens_stop_working_and_never_name_someone_else(service: Service) -> None:
+    admin = service.bearer(ADMIN_EMAIL, ADMIN_PASSWORD)
+
+    # Deleted: the token dies, and the next user, an admin, does not inherit it.
+    gone_id = create_user(service, admin, "gone@example.com", "member")
+    gone = service.bearer("gone@example.com", "long-password")
+    assert service.request("DELETE", f"/api/v1/users/{gone_id}", headers=admin).status == 204
+    heir_id = create_user(service, admin, "heir@example.com", "admin")
+    assert heir_id > gone_id
+    stale = service.request("POST", "/api/v1/users", headers=gone, json_body={})
+    service.assert_error(stale, 401, "UNAUTHORIZED")
+
+    # A new password: tokens issued before stop working.
+    member_id = create_user(service, admin, "member@example.com", "member")
+    member = service.bearer("member@example.com", "long-password")
+    changed = service.request(
+        "PATCH", f"/api/v1/users/{member_id}", headers=admin, json_body={"password": "new-pass-1"}
+    )
+    assert changed.status == 200
+    service.assert_error(
+        service.request("GET", "/api/v1/users", headers=member), 401, "UNAUTHORIZED"
+    )
+
+    # Demoted: the admin token stops working everywhere, and cannot create users.
+    demoted = service.bearer("heir@example.com", "long-password")
+    patched = service.request(
+        "PATCH", f"/api/v1/users/{heir_id}", headers=admin, json_body={"role": "member"}
+    )
+    assert patched.status == 200
+    refused = service.request("POST", "/api/v1/users", headers=demoted, json_body={})
+    service.assert_error(refused, 401, "UNAUTHORIZED")
+
+
+def test_the_login_limit_holds_across_workers(service: Service) -> None:
+    admin = service.bearer(ADMIN_EMAIL, ADMIN_PASSWORD)
+    create_user(service, admin, "target@example.com", "member")
+
+    def attempt(_: int) -> int:
+        return service.login("target@example.com", "wrong-password").status
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(attempt, range(40)))
+
+    assert statuses.count(401) == LOGIN_LIMIT, statuses
+    assert statuses.count(429) == 40 - LOGIN_LIMIT, statuses
+    # The account under attack is locked for this client; other accounts are not.
+    assert service.login("target@example.com", "long-password").status == 429
+    assert service.login(ADMIN_EMAIL, ADMIN_PASSWORD).status == 200
+
+
+def test_login_takes_as_long_for_unknown_emails_as_for_known_ones(service: Service) -> None:
+    def seconds(email: str) -> float:
+        started = time.perf_counter()
+        reply = service.login(email, "not-the-password")
+        elapsed = time.perf_counter() - started
+        assert reply.status == 401, reply.body
+        return elapsed
+
+    known, unknown = [], []
+    for _ in range(4):
+        known.append(seconds(ADMIN_EMAIL))
+        unknown.append(seconds("nobody-here@example.com"))
+
+    ratio = statistics.median(known) / statistics.median(unknown)
+    assert 1 / 3 < ratio < 3, (known, unknown)
+
+
+# -- the rest on SQLite only ----------------------------------------------------------------
+
+
+# The serving layer does not depend on the database: checked once, on SQLite.
+on_sqlite = pytest.mark.parametrize("project", ["sqlite"], indirect=True)
+
+
+def trickle(port: int, request: bytes, until: float) -> None:
+    """Send ``request`` one byte a second until ``until`` (a slow or hostile client)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+            for byte in request:
+                if time.monotonic() > until:
+                    return
+                sock.send(bytes([byte]))
+                time.sleep(1)
+    except OSError:
+        return
+
+
+@on_sqlite
+def test_fifty_slow_clients_do_not_stop_the_service(service: Service) -> None:
+    until = time.monotonic() + 30
+    slow_headers = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 100
+    slow_body = (
+        b"POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
+    )
+    clients = [
+        threading.Thread(
+            target=trickle, args=(service.port, slow_headers if n % 2 else slow_body, until)
+        )
+        for n in range(50)
+    ]
+    for client in clients:
+        client.start()
+    latencies = []
+    try:
+        time.sleep(2)
+        while time.monotonic() < until - 1:
+            started = time.perf_counter()
+            reply = service.request("GET", "/healthz", timeout=5)
+            latencies.append(time.perf_counter() - started)
+            assert reply.status == 200
+            time.sleep(0.5)
+    finally:
+        for client in clients:
+            client.join(timeout=40)
+
+    assert len(latencies) > 40
+    assert max(latencies) < 2, sorted(latencies)[-5:]
+
+
+@on_sqlite
+def test_hostile_values_get_the_error_schema(service: Service) -> None:
+    admin = service.bearer(ADMIN_EMAIL, ADMIN_PASSWORD)
+    json_type = "application/json"
+    huge = b'{"title": ' + b"7" * 5000 + b', "body": "x"}'
+    service.assert_error(
+        service.send_raw("/api/v1/posts", huge, json_type, {}), 401, "UNAUTHORIZED"
+    )
+    service.assert_error(
+        service.send_raw("/api/v1/posts", huge, json_type, admin), 400, "BAD_REQUEST"
+    )
+    service.assert_error(
+        service.send_raw("/api/v1/auth/login", huge, json_type, {}), 400, "BAD_REQUEST"
+    )
+    nan = b'{"email": NaN, "password": "x"}'
+    service.assert_error(
+        service.send_raw("/api/v1/auth/login", nan, json_type, {}), 400, "BAD_REQUEST"
+    )
+    for method in ("GET", "PATCH", "DELETE"):
+        for path in ("/api/v1/posts/2147483648", "/api/v1/users/99999999999999999999"):
+            reply = service.request(method, path, headers=admin, json_body={"title": "x"})
+            service.assert_error(reply, 404, "NOT_FOUND")
+    no_type = service.request("POST", "/api/v1/posts", body=b'{"title": "t"}', headers=admin)
+    service.assert_error(no_type, 415, "UNSUPPORTED_MEDIA_TYPE")
+
+
+@on_sqlite
+def test_a_forged_host_gets_no_redirect(service: Service) -> None:
+    forged = service.request("GET", "/api/v1//posts", headers={"Host": "evil.example"})
+    service.assert_error(forged, 400, "BAD_REQUEST")
+    assert "Location" not in forged.headers
+    assert b"evil.example" not in forged.body
+
+    doubled = service.request("GET", "/api/v1//posts")
+    assert (doubled.status, doubled.headers.get("Location")) == (200, None)
+
+
+def chunked(path: str, body: bytes, headers: dict[str, str], chunk: int = 65536) -> bytes:
+    lines = [f"POST {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close"]
+    lines += ["Content-Type: application/json", "Transfer-Encoding: chunked"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    data = ("\r\n".join(lines) + "\r\n\r\n").encode()
+    for start in range(0, len(body), chunk):
+        piece = body[start : start + chunk]
+        data += f"{len(piece):x}\r\n".encode() + piece + b"\r\n"
+    return data + b"0\r\n\r\n"
+
+
+@on_sqlite
+def test_a_chunked_body_over_the_limit_is_too_large(service: Service) -> None:
+    admin = service.bearer(ADMIN_EMAIL, ADMIN_PASSWORD)
+    small = b'{"title": "chunked", "body": "fits"}'
+    large = b'{"title": "' + b"x" * (2 * 1024 * 1024) + b'", "body": "b"}'
+
+    fits = service.raw_exchange(chunked("/api/v1/posts", small, admin))
+    too_large = service.raw_exchange(chunked("/api/v1/posts", large, admin))
+
+    assert fits.startswith(b"HTTP/1.1 201"), fits[:300]
+    assert too_large.startswith(b"HTTP/1.1 413"), too_large[:300]
+    assert b'"PAYLOAD_TOO_LARGE"' in too_large
+
+
+@on_sqlite
+def test_made_up_methods_cannot_inflate_the_metrics(service: Service) -> None:
+    before = service.request("GET", "/metrics")
+    for n in range(100):
+        service.request(f"X{n:03d}METHOD", "/healthz")
+        service.request("GET", f"/no/such/route/{n}")
+    after = service.request("GET", "/metrics")
+
+    assert len(after.body) - len(before.body) < 10_000
+    content_type = after.headers["Content-Type"]
+    assert content_type.startswith("text/plain; version=")
+    assert content_type.count("charset") == 1
+
+
+# -- configurations that must not serve -----------------------------------------------------
+
+
+def gunicorn_refuses(project: Project, **env: str) -> str:
+    """Start gunicorn with ``env``: it must exit by itself; its log."""
+    settings = project.env | {"GUNICORN_BIND": "127.0.0.1:0", "WEB_CONCURRENCY": "2"} | env
+    done = subprocess.run(
+        [str(project.venv / "gunicorn"), "my_service:create_app()"],
+        cwd=project.root,
+        env=settings,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+    assert done.returncode != 0
+    return done.stdout + done.stderr
+
+
+@on_sqlite
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"SECRET_KEY": "short"}, "SECRET_KEY is shorter than 32 bytes"),
+        ({"TRUSTED_HOSTS": ""}, "TRUSTED_HOSTS is empty"),
+        ({"RATELIMIT_STORAGE_URI": "memory://"}, "RATELIMIT_STORAGE_URI=memory://"),
+    ],
+    ids=["short-secret", "no-hosts", "per-process-limits"],
+)
+def test_an_unsafe_production_config_does_not_serve(
+    project: Project, env: dict[str, str], named: str
+) -> None:
+    assert named in gunicorn_refuses(project, **env)
+
+
+@on_sqlite
+def test_check_deploy_lists_every_problem_without_a_traceback(project: Project) -> None:
+    env = {k: v for k, v in project.env.items() if k != "SECRET_KEY"}
+    env |= {"CORS_ORIGINS": "*", "TOKEN_TTL_SECONDS": str(10 * 365 * 86400)}
+
+    done = project.flask("check-deploy", env=env)
+
+    assert done.returncode == 1
+    output = done.stdout + done.stderr
+    assert "Traceback" not in output
+    for setting in ("SECRET_KEY", "CORS_ORIGINS", "TOKEN_TTL_SECONDS"):
+        assert f"- {setting}" in output
+
+
+def forged_token(secret: str, claims: dict[str, Any]) -> str:
+    """An HS256 token made by hand, as an attacker who knows ``secret`` would."""
+
+    def part(data: dict[str, Any]) -> bytes:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=")
+
+    signing = part({"alg": "HS256", "typ": "JWT"}) + b"." + part(claims)
+    mac = hmac.new(secret.encode(), signing, hashlib.sha256).digest()
+    return (signing + b"." + base64.urlsafe_b64encode(mac).rstrip(b"=")).decode()
+
+
+@on_sqlite
+def test_development_settings_under_gunicorn_sign_with_no_known_key(project: Project) -> None:
+    database = project.env["DATABASE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(database) as connection:
+        user_id, key = connection.execute(
+            "SELECT id, token_key FROM users WHERE email = ?", (ADMIN_EMAIL,)
+        ).fetchone()
+    claims = {"sub": str(user_id), "key": key, "exp": int(time.time()) + 600}
+    development = {k: v for k, v in project.env.items() if k != "SECRET_KEY"}
+    development["APP_ENV"] = "development"
+    saved = project.env
+    try:
+        with project.serve(workers=1) as service:
+            # The forging itself works: signed with the real key, the token is taken.
+            real = forged_token(saved["SECRET_KEY"], claims)
+            taken = service.request(
+                "GET", "/api/v1/users", headers={"Authorization": f"Bearer {real}"}
+            )
+            assert taken.status == 200, taken.body
+        project.env = development
+        with project.serve(workers=1) as service:
+            known = forged_token("dev-insecure-key-not-for-production-use", claims)
+            reply = service.request(
+                "GET", "/api/v1/users", headers={"Authorization": f"Bearer {known}"}
+            )
+    finally:
+        project.env = saved
+
+    service.assert_error(reply, 401, "UNAUTHORIZED")
