@@ -32,6 +32,8 @@ from common import SERVERS, clean_env, install, interpreter, median, record, ren
 HERE = Path(__file__).resolve().parent
 WORKERS = 2
 CONNECTIONS = 8
+# The worker class gunicorn.conf.py ships, and the one it replaced.
+WORKER_CLASSES = ("gevent", "sync")
 # Each figure: the median of RUNS runs, after a discarded warm-up run of WARM_UP seconds.
 RUNS = 3
 WARM_UP = 3
@@ -56,15 +58,24 @@ def free_port() -> int:
 
 
 def serve(
-    bin_dir: Path, app: str, ready: str, cwd: Path, env: dict[str, str], config: bool = True
+    bin_dir: Path,
+    app: str,
+    ready: str,
+    cwd: Path,
+    env: dict[str, str],
+    config: bool = True,
+    worker_class: str | None = None,
 ) -> tuple[subprocess.Popen, int]:
     """gunicorn on a free port, once ``ready`` (a path) answers 200.
 
     gunicorn listens before its workers have imported the app, so an open port
-    is not enough. ``config=False`` skips a gunicorn.conf.py in ``cwd``.
+    is not enough. ``config=False`` skips a gunicorn.conf.py in ``cwd``;
+    ``worker_class`` overrides the one it names.
     """
     port = free_port()
     options = [] if config else ["--config", "/dev/null"]
+    if worker_class:
+        options += ["--worker-class", worker_class]
     server = subprocess.Popen(
         [
             str(bin_dir / "gunicorn"),
@@ -212,6 +223,8 @@ def measure(
         DATABASE_URL=url,
         ADMIN_PASSWORD="bench-password",
         LOGIN_RATE_LIMIT="1000 per second",
+        RATELIMIT_KEY_PREFIX=f"bench-{uuid.uuid4().hex}",
+        WEB_CONCURRENCY=str(WORKERS),
     )
     try:
         flask = [str(bin_dir / "flask"), "--app", "my_service"]
@@ -226,18 +239,32 @@ def measure(
             capture_output=True,
         )
         subprocess.run([str(bin_dir / "python"), "-c", SEED], cwd=project, env=env, check=True)
-        server, port = serve(bin_dir, "my_service:create_app()", "/readyz", project, env)
+        # As shipped (gunicorn.conf.py: gevent) and with sync workers, the setup before.
+        servers = {
+            worker_class: serve(
+                bin_dir,
+                "my_service:create_app()",
+                "/readyz",
+                project,
+                env,
+                worker_class=worker_class,
+            )
+            for worker_class in WORKER_CLASSES
+        }
         try:
-            base = f"http://127.0.0.1:{port}/api/v1/posts"
-            figures = {
-                "GET /api/v1/posts (20 rows)": load(f"{base}?per_page=20", seconds, ceiling),
-                "GET /api/v1/posts/<id>": load(f"{base}/100", seconds, ceiling),
-                "POST /api/v1/posts": load(
-                    base, seconds, ceiling, post_script(workdir, login(port))
-                ),
-            }
+            token = login(servers["gevent"][1])
+            figures = {}
+            for endpoint, path, script in (
+                ("GET /api/v1/posts (20 rows)", "?per_page=20", None),
+                ("GET /api/v1/posts/<id>", "/100", None),
+                ("POST /api/v1/posts", "", post_script(workdir, token)),
+            ):
+                for worker_class, (_, port) in servers.items():
+                    url = f"http://127.0.0.1:{port}/api/v1/posts{path}"
+                    figures[f"{endpoint}, {worker_class}"] = load(url, seconds, ceiling, script)
         finally:
-            stop(server)
+            for server, _ in servers.values():
+                stop(server)
         if database == "postgresql":
             figures[READ_CEILING] = read_ceiling(project, bin_dir, url, seconds, ceiling)
         return figures
@@ -283,7 +310,9 @@ def main() -> int:
         return 2
     seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     rows = [
-        f"gunicorn with {WORKERS} sync workers on 127.0.0.1; wrk, 2 threads, {CONNECTIONS} "
+        f"gunicorn with {WORKERS} workers on 127.0.0.1, each endpoint served by gevent workers "
+        "(as gunicorn.conf.py ships) and by sync workers (before), side by side; the ceiling "
+        f"apps run sync workers. wrk, 2 threads, {CONNECTIONS} "
         f"connections, on the same machine (it shares the 2 cores). Production config (JSON "
         f"logs, metrics, rate limiter on). Each endpoint: a {WARM_UP} s warm-up once the server "
         f"answers (worker start-up is not counted), then {RUNS} runs of {seconds} s, each between "

@@ -173,6 +173,8 @@ class DerivedContext(ContextHook):
             "gunicorn>=23.0",
             # gunicorn.conf.py's worker class: slow clients cannot hold a worker.
             "gevent>=24.10",
+            # Swagger UI for /docs, served by the service itself.
+            "swagger-ui-bundle>=1.1",
         ]
         if db["driver"]:
             dependencies.append(db["driver"])

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import socket
 import sqlite3
 import statistics
@@ -274,6 +275,30 @@ def test_made_up_methods_cannot_inflate_the_metrics(service: Service) -> None:
     assert content_type.count("charset") == 1
 
 
+@on_sqlite
+def test_password_changes_do_not_stall_other_writers(service: Service) -> None:
+    """Hashing happens before the write transaction: SQLite's lock is held for milliseconds."""
+    admin = service.bearer(ADMIN_EMAIL, ADMIN_PASSWORD)
+    member_id = create_user(service, admin, "changer@example.com", "member")
+
+    def change_password(n: int) -> int:
+        body = {"password": f"password-number-{n}"}
+        return service.request(
+            "PATCH", f"/api/v1/users/{member_id}", headers=admin, json_body=body
+        ).status
+
+    def write_post(n: int) -> int:
+        body = {"title": f"Post {n}", "body": "text"}
+        return service.request("POST", "/api/v1/posts", headers=admin, json_body=body).status
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        changes = pool.map(change_password, range(20))
+        posts = pool.map(write_post, range(40))
+        statuses = list(changes) + list(posts)
+
+    assert statuses == [200] * 20 + [201] * 40
+
+
 # -- configurations that must not serve -----------------------------------------------------
 
 
@@ -363,3 +388,36 @@ def test_development_settings_under_gunicorn_sign_with_no_known_key(project: Pro
         project.env = saved
 
     service.assert_error(reply, 401, "UNAUTHORIZED")
+
+
+# Last: its stateful phase may change the admin's password, ending the module's tokens.
+@on_sqlite
+def test_an_api_tester_with_every_check_finds_nothing(project: Project, service: Service) -> None:
+    admin = service.bearer(ADMIN_EMAIL, ADMIN_PASSWORD)
+    done = subprocess.run(
+        [
+            str(project.venv / "st"),
+            "run",
+            f"http://127.0.0.1:{service.port}/openapi.json",
+            "--checks",
+            "all",
+            "--header",
+            f"Authorization: {admin['Authorization']}",
+            "--max-examples",
+            "15",
+            "--seed",
+            "20261123",
+            "--no-color",
+        ],
+        cwd=project.root,
+        env=project.env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
+    summary = re.search(r"(\d+) generated, (\d+) passed", done.stdout)
+    assert summary is not None, done.stdout[-2000:]
+    assert int(summary[1]) == int(summary[2]) > 100

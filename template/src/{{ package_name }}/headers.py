@@ -7,11 +7,11 @@ from flask_cors import CORS
 
 # API responses carry data, never active content.
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
-# The interactive docs page loads Swagger UI from its CDN.
+# The interactive docs page runs Swagger UI, served by the service itself (api/docs.py);
+# its start-up script is inline. Nothing may come from another origin.
 DOCS_CSP = (
-    "default-src 'none'; script-src 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: "
-    "https://cdn.jsdelivr.net; connect-src 'self'; frame-ancestors 'none'"
+    "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'"
 )
 
 

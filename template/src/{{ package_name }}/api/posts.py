@@ -44,7 +44,8 @@ def get_post(post_id: int) -> dict[str, Any]:
 
 @blp.patch("/<id:post_id>")
 @blp.response(200, PostResponse)
-@blp.arguments(PostUpdate)
+# Every field is optional, the body too: a PATCH without changes changes nothing.
+@blp.arguments(PostUpdate, required=False)
 def update_post(changes: dict[str, Any], post_id: int) -> dict[str, Any]:
     return {"data": post_service().update(post_id, changes, actor=current_actor())}
 

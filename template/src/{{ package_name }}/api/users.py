@@ -46,7 +46,8 @@ def get_user(user_id: int) -> dict[str, Any]:
 @blp.patch("/<id:user_id>")
 @blp.response(200, UserResponse)
 @blp.alt_response(409, response="CONFLICT", description="Email taken, or the last admin")
-@blp.arguments(UserUpdate)
+# Every field is optional, the body too: a PATCH without changes changes nothing.
+@blp.arguments(UserUpdate, required=False)
 def update_user(changes: dict[str, Any], user_id: int) -> dict[str, Any]:
     return {"data": user_service().update(user_id, changes, actor=current_actor())}
 
