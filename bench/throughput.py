@@ -260,8 +260,8 @@ def measure(
                 ("POST /api/v1/posts", "", post_script(workdir, token)),
             ):
                 for worker_class, (_, port) in servers.items():
-                    url = f"http://127.0.0.1:{port}/api/v1/posts{path}"
-                    figures[f"{endpoint}, {worker_class}"] = load(url, seconds, ceiling, script)
+                    target = f"http://127.0.0.1:{port}/api/v1/posts{path}"
+                    figures[f"{endpoint}, {worker_class}"] = load(target, seconds, ceiling, script)
         finally:
             for server, _ in servers.values():
                 stop(server)
