@@ -379,3 +379,33 @@ def test_an_update_from_the_previous_release(tmp_path: Path) -> None:
     assert conflicts_in(project_files(project).items()) == []
     suite = run_suite(project, python_for("3.11"), None, "-rA")
     assert OWNER_TEST_PASSED in suite.output
+
+
+# -- the README's quick start ---------------------------------------------------------------
+
+QUICK_START = re.compile(r"^(uvx [^\n]*copier copy [^\n]*) /tmp/my-service \\$", re.MULTILINE)
+
+
+def test_the_readme_quick_start_makes_a_project_that_updates(tmp_path: Path) -> None:
+    """README command 1, run as written from a checkout, records a source copier can find."""
+    template = clone_with_releases(tmp_path / "template")
+    template.reset_to_working_tree()
+    commit_all(template.path, "This checkout")
+    command = QUICK_START.search(template.file("README.md").read_text())
+    assert command is not None, "README command 1 renders to /tmp/my-service"
+    project = tmp_path / "my-service"
+
+    copied = run(["bash", "-c", f"{command[1]} {project}"], cwd=template.path)
+    assert copied.returncode == 0, copied.stdout + copied.stderr
+    assert answers_of(project)["_src_path"] == str(template.path)
+    git(project, "init", "--quiet")
+    commit_all(project, "Generate the project")
+
+    readme = template.file("template/README.md.jinja")
+    readme.write_text(readme.read_text() + "\nNewer release.\n")
+    release = template.release(next_minor(release_tags(template.path)), "A newer release")
+    update = update_project(project)
+
+    assert update.returncode == 0, update.stdout + update.stderr
+    assert answers_of(project)["_commit"] == release
+    assert (project / "README.md").read_text().endswith("\nNewer release.\n")
