@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from ..exceptions import InvalidDataError, NotFoundError, PermissionDeniedError
 from ..models import Post, User
-from . import Page, paginate
+from . import Page, commit, paginate
 
 
 class PostService:
@@ -39,19 +39,19 @@ class PostService:
             )
         post = Post(**fields)
         self.session.add(post)
-        self.session.commit()
+        commit(self.session)
         return post
 
     def update(self, post_id: int, changes: Mapping[str, Any], actor: User | None = None) -> Post:
         post = self._editable(post_id, actor)
         for name, value in changes.items():
             setattr(post, name, value)
-        self.session.commit()
+        commit(self.session)
         return post
 
     def delete(self, post_id: int, actor: User | None = None) -> None:
         self.session.delete(self._editable(post_id, actor))
-        self.session.commit()
+        commit(self.session)
 
     def _editable(self, post_id: int, actor: User | None) -> Post:
         """The post, if ``actor`` (None: no authentication) may change it."""

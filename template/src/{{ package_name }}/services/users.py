@@ -7,17 +7,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..exceptions import ConflictError, NotFoundError, PermissionDeniedError
 from ..models import Role, User
 from ..notifications import NotificationError, Notifier
-from . import Page, paginate
+from . import Page, commit, paginate
 
 logger = logging.getLogger(__name__)
 
 EMAIL_TAKEN = "A user with this email already exists."
+# What the client is told when a write breaks one of these constraints.
+CONFLICTS = {"uq_users_email": EMAIL_TAKEN}
 LAST_ADMIN = "This is the last admin: make another user admin first."
 
 
@@ -38,7 +39,7 @@ class UserService:
     def create(self, data: Mapping[str, Any]) -> User:
         user = User(**data)
         self.session.add(user)
-        self._commit()
+        commit(self.session, CONFLICTS)
         try:
             self.notifier.user_created(
                 {"id": user.id, "email": user.email, "name": user.name, "role": user.role}
@@ -60,7 +61,7 @@ class UserService:
             self._keep_an_admin(user)
         for name, value in changes.items():
             setattr(user, name, value)
-        self._commit()
+        commit(self.session, CONFLICTS)
         return user
 
     def delete(self, user_id: int) -> None:
@@ -68,7 +69,7 @@ class UserService:
         if user.is_admin:
             self._keep_an_admin(user)
         self.session.delete(user)
-        self.session.commit()
+        commit(self.session)
 
     def _keep_an_admin(self, leaving: User) -> None:
         """409 when ``leaving`` is the only admin.
@@ -79,10 +80,3 @@ class UserService:
         admins = select(User.id).where(User.role == Role.ADMIN).with_for_update()
         if list(self.session.scalars(admins)) == [leaving.id]:
             raise ConflictError(LAST_ADMIN)
-
-    def _commit(self) -> None:
-        try:
-            self.session.commit()
-        except IntegrityError:
-            self.session.rollback()
-            raise ConflictError(EMAIL_TAKEN) from None
