@@ -68,11 +68,11 @@ def summarise(wall: float, root: ET.Element) -> list[str]:
         by_db[str(suite["database"])].append(suite)
     lines.append(f"- distinct generated suites: {len(suites)}")
     for database, runs in sorted(by_db.items()):
-        seconds = [float(str(run["seconds"])) for run in runs]
+        suite_seconds = [float(str(run["seconds"])) for run in runs]
         tests = sum(int(str(run["passed"])) for run in runs)
         lines.append(
             f"  - {database}: {len(runs)} suites, {tests} tests, median install + run "
-            f"{statistics.median(seconds):.1f} s"
+            f"{statistics.median(suite_seconds):.1f} s"
         )
     return [line for line in lines if line]
 

@@ -57,7 +57,9 @@ def probe(port: int) -> float | None:
     return time.perf_counter() - started if ok else None
 
 
-def serve(bin_dir: Path, project: Path, env: dict[str, str], options: list[str]) -> tuple:
+def serve(
+    bin_dir: Path, project: Path, env: dict[str, str], options: list[str]
+) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     server = subprocess.Popen(
         [

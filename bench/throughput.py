@@ -65,7 +65,7 @@ def serve(
     env: dict[str, str],
     config: bool = True,
     worker_class: str | None = None,
-) -> tuple[subprocess.Popen, int]:
+) -> tuple[subprocess.Popen[bytes], int]:
     """gunicorn on a free port, once ``ready`` (a path) answers 200.
 
     gunicorn listens before its workers have imported the app, so an open port
@@ -99,7 +99,7 @@ def serve(
     raise RuntimeError(f"{app} did not start")
 
 
-def stop(server: subprocess.Popen) -> None:
+def stop(server: subprocess.Popen[bytes]) -> None:
     server.send_signal(signal.SIGTERM)
     try:
         server.wait(timeout=30)
@@ -149,18 +149,26 @@ def load(url: str, seconds: int, ceiling: Ceiling, script: Path | None = None) -
     return median_run(runs) | {"share": median(shares)}
 
 
+def found(pattern: str, output: str) -> re.Match[str]:
+    """``pattern`` in wrk's output; an error naming it when wrk printed no such line."""
+    match = re.search(pattern, output)
+    if match is None:
+        raise RuntimeError(f"no {pattern!r} in wrk's output:\n{output}")
+    return match
+
+
 def once(url: str, seconds: int, script: Path | None = None) -> dict[str, float]:
     command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", url]
     if script:
         command[1:1] = ["-s", str(script)]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])
+    rps = float(found(r"Requests/sec:\s+([\d.]+)", output)[1])
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     if errors:
         raise RuntimeError(f"{url}: {errors[1]} error responses\n{output}")
 
     def latency(percent: str) -> float:
-        value, unit = re.search(rf"\s{percent}%\s+([\d.]+)(us|ms|s)", output).groups()
+        value, unit = found(rf"\s{percent}%\s+([\d.]+)(us|ms|s)", output).groups()
         return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
     return {"rps": rps, "p50": latency("50"), "p99": latency("99")}
@@ -185,7 +193,8 @@ def login(port: int) -> str:
         headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request) as response:
-        return json.load(response)["data"]["access_token"]
+        token: str = json.load(response)["data"]["access_token"]
+    return token
 
 
 def run_sql(bin_dir: Path, server: str, sql: str) -> None:

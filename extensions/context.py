@@ -164,7 +164,7 @@ class DerivedContext(ContextHook):
             "flask-smorest>=0.46",
             "marshmallow>=3.23",
             "flask-sqlalchemy>=3.1",
-            "sqlalchemy>=2.0.36",
+            "sqlalchemy>=2.1",
             "flask-migrate>=4.0",
             "flask-cors>=5.0",
             "prometheus-client>=0.21",
@@ -189,6 +189,10 @@ class DerivedContext(ContextHook):
         ]
         if factory_boy:
             test_dependencies.append("factory-boy>=3.3")
+        # mypy --strict checks src/ and tests/; stubs for the libraries that ship no types.
+        lint_dependencies = ["ruff>=0.8", "mypy>=1.13", "types-flask-migrate", "types-requests"]
+        if factory_boy:
+            lint_dependencies.append("types-factory-boy")
 
         context.update(
             {
@@ -204,6 +208,7 @@ class DerivedContext(ContextHook):
                 "token_auth": token_auth,
                 "dependencies": sorted(dependencies),
                 "test_dependencies": sorted(test_dependencies),
+                "lint_dependencies": sorted(lint_dependencies),
                 "python_tag": "py" + python.replace(".", ""),
                 # Every Python the project supports, oldest first (CI tests each).
                 "python_versions": supported,
@@ -212,7 +217,5 @@ class DerivedContext(ContextHook):
                     if context.get("error_schema") == "problem"
                     else "application/json"
                 ),
-                "make_user": "UserFactory" if factory_boy else "make_user",
-                "make_post": "PostFactory" if factory_boy else "make_post",
             }
         )

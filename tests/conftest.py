@@ -78,7 +78,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Tests outside the matrix run on the first shard only."""
     if config.shard[0] == 1:  # type: ignore[attr-defined]
         return
-    keep = [item for item in items if MATRIX_FIXTURES & set(item.fixturenames)]
+    keep = [item for item in items if MATRIX_FIXTURES & set(getattr(item, "fixturenames", ()))]
     deselected = [item for item in items if item not in keep]
     if deselected:
         config.hook.pytest_deselected(items=deselected)
@@ -150,7 +150,7 @@ def require_server(database: str, servers: dict[str, str | None]) -> str | None:
 
 # -- figures for the closing summary ------------------------------------------------------
 
-FIGURES: dict[str, list[dict[str, Any]]] = defaultdict(list)
+FIGURES: dict[str, list[Any]] = defaultdict(list)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -180,7 +180,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     for database, runs in sorted(by_database.items()):
         tests = sum(run["passed"] for run in runs)
         seconds = sum(run["seconds"] for run in runs)
+        typing = sum(run.get("type_check_seconds", 0) for run in runs)
         write(
             f"  {database}: {len(runs)} suites, {tests} tests passed, "
-            f"{seconds:.0f} s (install + run)"
+            f"{seconds:.0f} s (install + run), mypy --strict {typing:.0f} s"
         )

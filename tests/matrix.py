@@ -26,12 +26,13 @@ NON_CODE_QUESTIONS = frozenset({"ci", "docker", "min_python"})
 
 # What a suite hash covers: the code and the tests, not CI, Docker or metadata.
 SUITE_TREES = ("src", "tests")
-IGNORED_PARTS = frozenset({"__pycache__", ".pytest_cache", ".ruff_cache"})
+IGNORED_PARTS = frozenset({"__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache"})
 
 
 @cache
 def copier_config() -> dict[str, Any]:
-    return yaml.safe_load(COPIER_YML.read_text())
+    config: dict[str, Any] = yaml.safe_load(COPIER_YML.read_text())
+    return config
 
 
 def questions() -> dict[str, dict[str, Any]]:

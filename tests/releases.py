@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,7 +137,7 @@ def migration_version(*arguments: str) -> str:
     return str(version)
 
 
-def data_args(answers: dict[str, object]) -> list[str]:
+def data_args(answers: Mapping[str, object]) -> list[str]:
     args = []
     for name, value in answers.items():
         text = str(value).lower() if isinstance(value, bool) else str(value)
@@ -146,7 +146,7 @@ def data_args(answers: dict[str, object]) -> list[str]:
 
 
 def copy_project(
-    template: TemplateRepo, destination: Path, answers: dict[str, object], *args: str
+    template: TemplateRepo, destination: Path, answers: Mapping[str, object], *args: str
 ) -> Path:
     """``copier copy --trust --defaults`` from the template's newest release, committed to git."""
     done = copier(

@@ -65,7 +65,7 @@ def test_python_versions_supported_start_at_the_minimum() -> None:
         "error_schema": "problem",
         "min_python": "3.12",
     }
-    context.DerivedContext.hook(None, derived)  # type: ignore[arg-type]
+    context.DerivedContext.hook(None, derived)
 
     assert derived["python_versions"] == ["3.12", "3.13"]
     assert derived["error_media_type"] == "application/problem+json"

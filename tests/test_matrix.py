@@ -7,6 +7,7 @@ import json
 import math
 import re
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from .matrix import (
     tree_digest,
 )
 from .tools import (
+    clean_environment,
     load_yaml,
     pyproject_errors,
     python_for,
@@ -287,13 +289,17 @@ def test_group_members_share_one_source_tree(group: SuiteGroup, renders: Renders
     assert len(set(digests.values())) == 1, json.dumps(digests, indent=1)
 
 
-def test_generated_suite_passes(
+def test_generated_suite_passes_and_type_checks(
     group: SuiteGroup,
     renders: Renders,
     database_servers: dict[str, str | None],
     tmp_path: Path,
     record_property: Any,
 ) -> None:
+    """The suite passes on the real database; mypy --strict is clean (src/ and tests/).
+
+    Both run once per distinct src/ + tests/ tree, in the environment the suite installed.
+    """
     combo = group.representative
     server = require_server(group.database, database_servers)
     python = python_for(combo["min_python"])
@@ -302,6 +308,11 @@ def test_generated_suite_passes(
     shutil.copytree(renders.get(combo), project)
 
     suite = run_suite(project, python, server)
+    started = time.perf_counter()
+    typed = run([str(project / ".venv/bin/mypy")], cwd=project, env=clean_environment())
+    type_check_seconds = time.perf_counter() - started
+
+    assert typed.returncode == 0, f"{combo.id}: mypy --strict\n{typed.stdout}{typed.stderr}"
 
     record_property(
         "matrix_suite",
@@ -313,6 +324,7 @@ def test_generated_suite_passes(
                 "database": group.database,
                 "passed": suite.passed,
                 "seconds": round(suite.seconds, 2),
+                "type_check_seconds": round(type_check_seconds, 2),
             }
         ),
     )

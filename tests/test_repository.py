@@ -34,3 +34,11 @@ def test_the_repository_code_is_formatted_and_lint_clean() -> None:
             [tool("ruff"), *command, "extensions", "migrations", "tests", "bench"], cwd=ROOT
         )
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_repository_code_type_checks_in_strict_mode() -> None:
+    """mypy --strict over tests/, extensions/, bench/ and migrations/ (pyproject.toml)."""
+    result = run([tool("mypy")], cwd=ROOT)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Success: no issues found" in result.stdout

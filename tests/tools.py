@@ -61,7 +61,8 @@ def run(
 def builtin_schema(name: str) -> dict[str, Any]:
     """A JSON schema vendored by check-jsonschema (GitHub workflows, GitLab CI, compose)."""
     package = resources.files("check_jsonschema.builtin_schemas.vendor")
-    return json.loads((package / f"{name}.json").read_text())
+    schema: dict[str, Any] = json.loads((package / f"{name}.json").read_text())
+    return schema
 
 
 def schema_errors(document: Any, schema_name: str) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
@@ -25,3 +27,11 @@ class Base(DeclarativeBase):
 # needs no SELECT to read it back (the session ends with the request anyway).
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
+
+# Models derive from db.Model, a class Flask-SQLAlchemy makes from Base at run time.
+# A type checker cannot follow that: to it, models derive from Base, which has the
+# same columns, metadata and registry.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model

@@ -9,23 +9,21 @@ from flask import url_for
 from ..extensions import db
 from ..schemas import PageQuery, PostCreate, PostListResponse, PostResponse, PostUpdate
 from ..services.posts import PostService
-from . import Blueprint
+from . import Blueprint, listed
 from .access import current_actor
 
 blp = Blueprint("posts", __name__, url_prefix="/api/v1/posts", description="Posts, newest first")
 
 
 def post_service() -> PostService:
-    return PostService(db.session)
+    return PostService(db.session())
 
 
 @blp.get("")
 @blp.response(200, PostListResponse)
 @blp.arguments(PageQuery, location="query")
 def list_posts(query: dict[str, int]) -> dict[str, Any]:
-    page = post_service().list(**query)
-    meta = {"page": page.page, "per_page": page.per_page, "total": page.total}
-    return {"data": page.items, "meta": meta}
+    return listed(post_service().list(**query))
 
 
 @blp.post("")

@@ -10,23 +10,21 @@ from ..extensions import db
 from ..notifications import notifier_from_config
 from ..schemas import PageQuery, UserCreate, UserListResponse, UserResponse, UserUpdate
 from ..services.users import UserService
-from . import Blueprint
+from . import Blueprint, listed
 from .access import current_actor
 
 blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="User accounts")
 
 
 def user_service() -> UserService:
-    return UserService(db.session, notifier_from_config(current_app.config))
+    return UserService(db.session(), notifier_from_config(current_app.config))
 
 
 @blp.get("")
 @blp.response(200, UserListResponse)
 @blp.arguments(PageQuery, location="query")
 def list_users(query: dict[str, int]) -> dict[str, Any]:
-    page = user_service().list(**query)
-    meta = {"page": page.page, "per_page": page.per_page, "total": page.total}
-    return {"data": page.items, "meta": meta}
+    return listed(user_service().list(**query))
 
 
 @blp.post("")

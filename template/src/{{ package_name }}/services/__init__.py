@@ -43,7 +43,7 @@ class Page(Generic[T]):
     total: int
 
 
-def paginate(session: Session, statement: Select[tuple[T]], page: int, per_page: int) -> Page[T]:
+def paginate(session: Session, statement: Select[T], page: int, per_page: int) -> Page[T]:
     """One page of ``statement``'s rows and the total count: two queries, whatever the size."""
     count = select(func.count()).select_from(statement.order_by(None).subquery())
     total = session.scalar(count) or 0
