@@ -20,6 +20,9 @@ def init_http_headers(app: Flask) -> None:
     if origins:
         CORS(app, origins=origins, expose_headers=["Location", "X-Request-ID"])
     hsts_seconds = app.config["HSTS_SECONDS"]
+    # Where flask-smorest serves the docs page, from its own settings.
+    prefix, page = app.config["OPENAPI_URL_PREFIX"], app.config["OPENAPI_SWAGGER_UI_PATH"]
+    docs_path = prefix.rstrip("/") + "/" + page.strip("/")
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:
@@ -27,7 +30,7 @@ def init_http_headers(app: Flask) -> None:
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "no-referrer")
         headers.setdefault("X-Frame-Options", "DENY")
-        is_docs = request.endpoint == "api-docs.openapi_swagger_ui"
+        is_docs = request.path.rstrip("/") == docs_path
         headers.setdefault("Content-Security-Policy", DOCS_CSP if is_docs else API_CSP)
         if hsts_seconds:
             headers.setdefault("Strict-Transport-Security", f"max-age={hsts_seconds}")
