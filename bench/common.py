@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import platform
-import shutil
 import statistics
 import subprocess
 import sys
@@ -15,29 +14,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "docs" / "benchmarks.md"
-BIN = Path(sys.executable).parent
-SERVERS = {
-    "postgresql": os.environ.get(
-        "TEMPLATE_TEST_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-    ),
-    "mysql": os.environ.get(
-        "TEMPLATE_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/mysql?charset=utf8mb4"
-    ),
-}
+# The scripts share the tests' helpers (tests/tools.py, tests/served.py): one copy of the
+# server URLs, the clean environment and how a server is started and stopped.
+sys.path.insert(0, str(ROOT))
 
+from tests.tools import SERVER_URLS, clean_environment, tool  # noqa: E402
 
-def tool(name: str) -> str:
-    local = BIN / name
-    return str(local) if local.exists() else (shutil.which(name) or name)
+__all__ = ["ROOT", "SERVER_URLS", "clean_env", "tool"]
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTEST_"))}
-    env["UV_PYTHON_DOWNLOADS"] = "never"
-    # As on a developer's machine: bytecode compiled once and kept.
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env["UV_COMPILE_BYTECODE"] = "1"
-    return env | extra
+    """The tests' clean environment; uv compiles bytecode once, as on a developer's machine."""
+    return clean_environment() | {"UV_COMPILE_BYTECODE": "1"} | extra
 
 
 def render(destination: Path, **answers: str) -> Path:

@@ -11,7 +11,6 @@ Usage: `uv run python bench/slow_clients.py [seconds]`.
 from __future__ import annotations
 
 import http.client
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,7 +19,9 @@ import time
 from pathlib import Path
 
 from common import clean_env, install, interpreter, median, record, render
-from throughput import SECRET, free_port, stop
+from throughput import SECRET
+
+from tests.served import free_port, stop, trickle
 
 CLIENTS = 50
 WORKERS = 2
@@ -30,18 +31,6 @@ SLOW_BODY = (
     b"POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
     b"Content-Type: application/json\r\nContent-Length: 200\r\n\r\n{"
 )
-
-
-def trickle(port: int, data: bytes, until: float) -> None:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
-            for byte in data:
-                if time.monotonic() > until:
-                    return
-                sock.send(bytes([byte]))
-                time.sleep(1)
-    except OSError:
-        return
 
 
 def probe(port: int) -> float | None:

@@ -20,7 +20,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from common import SERVERS, clean_env, install, interpreter, median, record, render, timed
+from common import SERVER_URLS, clean_env, install, interpreter, median, record, render, timed
 
 RUNS = 3
 HERE = Path(__file__).resolve().parent
@@ -115,8 +115,8 @@ def measure(database: str, workdir: Path) -> list[str]:
     project = render(workdir / database, database=database)
     install(project)
     env = clean_env()
-    if database in SERVERS:
-        env["TEST_DATABASE_URL"] = SERVERS[database]
+    if database in SERVER_URLS:
+        env["TEST_DATABASE_URL"] = SERVER_URLS[database]
     baseline = drop_all_copy(project, workdir / f"{database}-drop-all")
 
     # Interleaved, so a drift in the machine's speed touches all three alike.

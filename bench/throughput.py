@@ -15,8 +15,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,7 +25,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from common import SERVERS, clean_env, install, interpreter, median, record, render
+from common import SERVER_URLS, clean_env, install, interpreter, median, record, render
+
+from tests.served import free_port, stop
 
 HERE = Path(__file__).resolve().parent
 WORKERS = 2
@@ -49,12 +49,6 @@ with app.app_context():
     db.session.add_all(posts)
     db.session.commit()
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def serve(
@@ -97,14 +91,6 @@ def serve(
             time.sleep(0.2)
     server.kill()
     raise RuntimeError(f"{app} did not start")
-
-
-def stop(server: subprocess.Popen[bytes]) -> None:
-    server.send_signal(signal.SIGTERM)
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.kill()
 
 
 class Ceiling:
@@ -207,16 +193,16 @@ def database_url(database: str, workdir: Path, bin_dir: Path) -> str:
     if database == "sqlite":
         return f"sqlite:///{workdir / 'bench.sqlite3'}"
     name = f"bench_{uuid.uuid4().hex[:8]}"
-    server = SERVERS[database].replace("+psycopg", "")
+    server = SERVER_URLS[database].replace("+psycopg", "")
     run_sql(bin_dir, server, f"CREATE DATABASE {name}")
-    return SERVERS[database].rsplit("/", 1)[0] + f"/{name}"
+    return SERVER_URLS[database].rsplit("/", 1)[0] + f"/{name}"
 
 
 def drop_database(database: str, url: str, bin_dir: Path) -> None:
     if database == "sqlite":
         return
     name = url.rsplit("/", 1)[1]
-    server = SERVERS[database].replace("+psycopg", "")
+    server = SERVER_URLS[database].replace("+psycopg", "")
     run_sql(bin_dir, server, f"DROP DATABASE {name} WITH (FORCE)")
 
 

@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .matrix import Combination, SuiteGroup, all_combinations, quick_combinations, suite_groups
-from .tools import IN_CI, SERVER_URL_VARIABLES, SERVER_URLS, server_reachable
+from .matrix import Combination, SuiteGroup, groups_of_shard, selected_combinations, suite_groups
+from .renders import Renders
+from .tools import SERVER_URLS, server_reachable
 
 MATRIX_FIXTURES = {"combination", "group"}
 
@@ -41,15 +41,6 @@ def pytest_configure(config: pytest.Config) -> None:
     if not match or not 1 <= int(match[1]) <= int(match[2]):
         raise pytest.UsageError("--shard takes I/N with 1 <= I <= N, e.g. --shard 2/4")
     config.shard = (int(match[1]), int(match[2]))  # type: ignore[attr-defined]
-
-
-def selected_combinations(config: pytest.Config) -> list[Combination]:
-    return quick_combinations() if config.getoption("quick") else all_combinations()
-
-
-def groups_of_shard(groups: list[SuiteGroup], index: int, count: int) -> list[SuiteGroup]:
-    """Shard ``index`` of ``count`` (from 1): suite groups dealt round-robin."""
-    return [group for group in groups if group.index % count == index - 1]
 
 
 def shard_groups(config: pytest.Config) -> list[SuiteGroup]:
@@ -85,25 +76,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = keep
 
 
-class Renders:
-    """Each combination rendered once (per worker), through pytest-copie."""
-
-    def __init__(self, copie: Any) -> None:
-        self.copie = copie
-        self.projects: dict[str, Path] = {}
-        self.seconds: dict[str, float] = {}
-
-    def get(self, combo: Combination) -> Path:
-        if combo.id not in self.projects:
-            started = time.perf_counter()
-            result = self.copie.copy(extra_answers=combo.data)
-            self.seconds[combo.id] = time.perf_counter() - started
-            if result.exit_code != 0:
-                raise AssertionError(f"{combo.id}: copier failed: {result.exception!r}")
-            self.projects[combo.id] = result.project_dir
-        return self.projects[combo.id]
-
-
 @pytest.fixture(scope="session")
 def renders(copie_session: Any) -> Renders:
     return Renders(copie_session)
@@ -130,22 +102,6 @@ def check_cache() -> dict[tuple[str, str], Any]:
 def database_servers() -> dict[str, str | None]:
     """Reachable servers by database; None where the server does not answer."""
     return {name: url if server_reachable(url) else None for name, url in SERVER_URLS.items()}
-
-
-def require_server(database: str, servers: dict[str, str | None]) -> str | None:
-    """The server URL for ``database`` (None for SQLite); skip, or fail under CI, if down."""
-    if database == "sqlite":
-        return None
-    url = servers[database]
-    if url is None:
-        message = (
-            f"the {database} server at {SERVER_URLS[database]} does not answer; start it or "
-            f"point {SERVER_URL_VARIABLES[database]} at one"
-        )
-        if IN_CI:
-            pytest.fail(f"CI=true and {message}", pytrace=False)
-        pytest.skip(message)
-    return url
 
 
 # -- figures for the closing summary ------------------------------------------------------

@@ -14,6 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -157,3 +158,12 @@ def tree_digest(project: Path, trees: Iterable[str] = SUITE_TREES) -> str:
                 continue
             digest.update(str(relative).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+def selected_combinations(config: pytest.Config) -> list[Combination]:
+    return quick_combinations() if config.getoption("quick") else all_combinations()
+
+
+def groups_of_shard(groups: list[SuiteGroup], index: int, count: int) -> list[SuiteGroup]:
+    """Shard ``index`` of ``count`` (from 1): suite groups dealt round-robin."""
+    return [group for group in groups if group.index % count == index - 1]

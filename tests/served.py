@@ -253,12 +253,30 @@ class Project:
                 wait_until_ready(service, server)
                 yield service
             finally:
-                server.send_signal(signal.SIGTERM)
-                try:
-                    server.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    server.kill()
-                    server.wait()
+                stop(server)
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, time to finish in-flight requests, then SIGKILL."""
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def trickle(port: int, request: bytes, until: float) -> None:
+    """Send ``request`` one byte a second until ``until`` (a slow or hostile client)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+            for byte in request:
+                if time.monotonic() > until:
+                    return
+                sock.send(bytes([byte]))
+                time.sleep(1)
+    except OSError:
+        return
 
 
 def wait_until_ready(service: Service, server: subprocess.Popen[bytes]) -> None:

@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import json
 import re
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -25,8 +24,8 @@ from typing import Any
 
 import pytest
 
-from .conftest import Renders, require_server
 from .matrix import Combination, matrix_defaults, matrix_questions
+from .renders import Renders
 from .served import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
@@ -34,7 +33,9 @@ from .served import (
     Service,
     delete_keys,
     redis_url,
+    trickle,
 )
+from .tools import require_server
 
 WORKERS = 4
 # The limit the generated config sets by default: failed logins per (client, account).
@@ -151,19 +152,6 @@ def test_login_takes_as_long_for_unknown_emails_as_for_known_ones(service: Servi
 
 # The serving layer does not depend on the database: checked once, on SQLite.
 on_sqlite = pytest.mark.parametrize("project", ["sqlite"], indirect=True)
-
-
-def trickle(port: int, request: bytes, until: float) -> None:
-    """Send ``request`` one byte a second until ``until`` (a slow or hostile client)."""
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
-            for byte in request:
-                if time.monotonic() > until:
-                    return
-                sock.send(bytes([byte]))
-                time.sleep(1)
-    except OSError:
-        return
 
 
 @on_sqlite

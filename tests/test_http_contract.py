@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from .conftest import Renders
 from .matrix import Combination, matrix_defaults, matrix_questions
+from .renders import Renders
 from .served import ADMIN_EMAIL, ADMIN_PASSWORD, Project, Service, delete_keys, redis_url
 
 

@@ -14,20 +14,23 @@ from typing import Any
 
 import pytest
 
-from .conftest import Renders, groups_of_shard, require_server, selected_combinations
 from .matrix import (
     Combination,
     SuiteGroup,
     all_combinations,
+    groups_of_shard,
     matrix_questions,
+    selected_combinations,
     suite_groups,
     tree_digest,
 )
+from .renders import Renders
 from .tools import (
     clean_environment,
     load_yaml,
     pyproject_errors,
     python_for,
+    require_server,
     run,
     run_suite,
     schema_errors,
@@ -38,46 +41,118 @@ PACKAGE = "my_service"  # from the default project name, "My Service"
 
 Answers = dict[str, Any]
 
-# Files that must exist exactly when the predicate holds for the answers.
+
+def always(answers: Answers) -> bool:
+    return True
+
+
+def token_auth(answers: Answers) -> bool:
+    return bool(answers["auth"] == "token")
+
+
+def no_auth(answers: Answers) -> bool:
+    return bool(answers["auth"] == "none")
+
+
+# Every file a project can have, and when it has it: a rendered project holds exactly
+# the files whose predicate holds for its answers, and no others.
 EXPECTED_FILES: list[tuple[str, Callable[[Answers], bool]]] = [
-    (".copier-answers.yml", lambda a: True),
-    ("README.md", lambda a: True),
-    ("pyproject.toml", lambda a: True),
-    (".env.example", lambda a: True),
-    ("gunicorn.conf.py", lambda a: True),
-    ("Makefile", lambda a: True),
-    (".pre-commit-config.yaml", lambda a: True),
-    (".github/dependabot.yml", lambda a: a["ci"] == "github"),
-    ("renovate.json", lambda a: a["ci"] == "gitlab"),
-    (f"src/{PACKAGE}/migrations/versions/0001_initial.py", lambda a: True),
-    (f"src/{PACKAGE}/migrations/versions/0002_ids_never_reused.py", lambda a: True),
-    (f"src/{PACKAGE}/migrations/versions/0003_token_keys.py", lambda a: a["auth"] == "token"),
-    (f"src/{PACKAGE}/edge.py", lambda a: True),
-    (f"src/{PACKAGE}/api/access.py", lambda a: True),
-    (f"src/{PACKAGE}/ratelimit.py", lambda a: a["auth"] == "token"),
-    ("tests/auth.py", lambda a: True),
-    ("tests/integration/test_open_access.py", lambda a: a["auth"] == "none"),
-    (
-        "tests/integration/test_read_requests.py",
-        lambda a: a["database"] == "postgresql",
+    *(
+        (path, always)
+        for path in (
+            ".copier-answers.yml",
+            ".env.example",
+            ".gitignore",
+            ".pre-commit-config.yaml",
+            "Makefile",
+            "README.md",
+            "gunicorn.conf.py",
+            "pyproject.toml",
+            *(
+                f"src/{PACKAGE}/{name}"
+                for name in (
+                    "__init__.py",
+                    "api/__init__.py",
+                    "api/access.py",
+                    "api/docs.py",
+                    "api/health.py",
+                    "api/posts.py",
+                    "api/users.py",
+                    "cli.py",
+                    "config.py",
+                    "database.py",
+                    "edge.py",
+                    "errors/__init__.py",
+                    "exceptions.py",
+                    "extensions.py",
+                    "headers.py",
+                    "migrations/alembic.ini",
+                    "migrations/env.py",
+                    "migrations/script.py.mako",
+                    "migrations/versions/0001_initial.py",
+                    "migrations/versions/0002_ids_never_reused.py",
+                    "models.py",
+                    "notifications.py",
+                    "observability.py",
+                    "schemas.py",
+                    "services/__init__.py",
+                    "services/posts.py",
+                    "services/users.py",
+                )
+            ),
+            *(
+                f"tests/{name}"
+                for name in (
+                    "__init__.py",
+                    "auth.py",
+                    "conftest.py",
+                    "factories.py",
+                    "helpers.py",
+                    "testdb.py",
+                    "integration/__init__.py",
+                    "integration/conftest.py",
+                    "integration/test_commands.py",
+                    "integration/test_errors.py",
+                    "integration/test_isolation.py",
+                    "integration/test_migrations.py",
+                    "integration/test_openapi_properties.py",
+                    "integration/test_operations.py",
+                    "integration/test_posts_api.py",
+                    "integration/test_users_api.py",
+                    "unit/__init__.py",
+                    "unit/conftest.py",
+                    "unit/fakes.py",
+                    "unit/test_config.py",
+                    "unit/test_constraints.py",
+                    "unit/test_logging.py",
+                    "unit/test_notifications.py",
+                    "unit/test_post_service.py",
+                    "unit/test_schemas.py",
+                    "unit/test_user_service.py",
+                )
+            ),
+        )
     ),
+    (f"src/{PACKAGE}/migrations/versions/0003_token_keys.py", token_auth),
+    (f"src/{PACKAGE}/ratelimit.py", token_auth),
+    (f"src/{PACKAGE}/security.py", token_auth),
+    (f"src/{PACKAGE}/api/auth.py", token_auth),
+    (f"src/{PACKAGE}/services/auth.py", token_auth),
+    ("tests/integration/test_auth_api.py", token_auth),
+    ("tests/integration/test_permissions.py", token_auth),
+    ("tests/unit/test_security.py", token_auth),
+    ("tests/integration/test_open_access.py", no_auth),
+    (f"src/{PACKAGE}/errors/envelope.py", lambda a: a["error_schema"] == "envelope"),
+    (f"src/{PACKAGE}/errors/problem.py", lambda a: a["error_schema"] == "problem"),
+    ("tests/integration/test_read_requests.py", lambda a: a["database"] == "postgresql"),
+    ("tests/unit/test_database.py", lambda a: a["database"] != "sqlite"),
     (".github/workflows/ci.yml", lambda a: a["ci"] == "github"),
-    (".github", lambda a: a["ci"] == "github"),
+    (".github/dependabot.yml", lambda a: a["ci"] == "github"),
     (".gitlab-ci.yml", lambda a: a["ci"] == "gitlab"),
+    ("renovate.json", lambda a: a["ci"] == "gitlab"),
     ("Dockerfile", lambda a: a["docker"]),
     ("compose.yaml", lambda a: a["docker"]),
     (".dockerignore", lambda a: a["docker"]),
-    (f"src/{PACKAGE}/errors/envelope.py", lambda a: a["error_schema"] == "envelope"),
-    (f"src/{PACKAGE}/errors/problem.py", lambda a: a["error_schema"] == "problem"),
-    (f"src/{PACKAGE}/security.py", lambda a: a["auth"] == "token"),
-    (f"src/{PACKAGE}/api/auth.py", lambda a: a["auth"] == "token"),
-    (f"src/{PACKAGE}/services/auth.py", lambda a: a["auth"] == "token"),
-    ("tests/integration/test_auth_api.py", lambda a: a["auth"] == "token"),
-    ("tests/integration/test_permissions.py", lambda a: a["auth"] == "token"),
-    ("tests/unit/test_security.py", lambda a: a["auth"] == "token"),
-    ("tests/unit/test_database.py", lambda a: a["database"] != "sqlite"),
-    ("tests/testdb.py", lambda a: True),
-    ("tests/factories.py", lambda a: True),
 ]
 
 # Python sources follow PEP 8's blank lines (two between top-level definitions).
@@ -175,14 +250,12 @@ def test_renders_without_leftovers(
 def test_has_exactly_the_files_its_answers_call_for(
     combination: Combination, project: Path
 ) -> None:
+    expected = {path for path, predicate in EXPECTED_FILES if predicate(combination.data)}
 
-    wrong = [
-        f"{path} {'missing' if expected else 'present'}"
-        for path, predicate in EXPECTED_FILES
-        if (expected := predicate(combination.data)) != (project / path).exists()
-    ]
+    present = {str(path.relative_to(project)) for path in text_files(project)}
 
-    assert wrong == [], combination.id
+    assert sorted(present - expected) == [], f"{combination.id}: files it should not have"
+    assert sorted(expected - present) == [], f"{combination.id}: files it lacks"
 
 
 def test_python_is_formatted_and_lint_clean(

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import require_server
 from .matrix import ROOT, matrix_defaults
 from .test_questions import copier_copy
-from .tools import python_for, run_suite
+from .tools import python_for, require_server, run_suite
 
 
 @pytest.mark.parametrize("database", ["postgresql", "mysql"])

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import require_server
 from .matrix import matrix_defaults
 from .releases import (
     GIT,
@@ -34,7 +33,7 @@ from .releases import (
     update_project,
     version_of,
 )
-from .tools import python_for, run, run_suite
+from .tools import python_for, require_server, run, run_suite
 
 PACKAGE = "my_service"  # from the default project name
 

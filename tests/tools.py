@@ -176,3 +176,19 @@ def run_suite(project: Path, python: str, server: str | None, *pytest_args: str)
     passed = PASSED.search(output)
     assert passed is not None, output[-2000:]
     return SuiteResult(int(passed[1]), output, suite.returncode, seconds)
+
+
+def require_server(database: str, servers: dict[str, str | None]) -> str | None:
+    """The server URL for ``database`` (None for SQLite); skip, or fail under CI, if down."""
+    if database == "sqlite":
+        return None
+    url = servers[database]
+    if url is None:
+        message = (
+            f"the {database} server at {SERVER_URLS[database]} does not answer; start it or "
+            f"point {SERVER_URL_VARIABLES[database]} at one"
+        )
+        if IN_CI:
+            pytest.fail(f"CI=true and {message}", pytrace=False)
+        pytest.skip(message)
+    return url
