@@ -27,6 +27,7 @@ RESERVED_PACKAGE_NAMES = frozenset(
         "flask",
         "flask_migrate",
         "flask_smorest",
+        "flask_swagger_ui",
         "flask_sqlalchemy",
         "gunicorn",
         "jwt",
@@ -173,8 +174,8 @@ class DerivedContext(ContextHook):
             "gunicorn>=23.0",
             # gunicorn.conf.py's worker class: slow clients cannot hold a worker.
             "gevent>=24.10",
-            # Swagger UI for /docs, served by the service itself.
-            "swagger-ui-bundle>=1.1",
+            # Swagger UI 5 (OpenAPI 3.1) for /docs, served by the service itself.
+            "flask-swagger-ui>=5.17",
         ]
         if db["driver"]:
             dependencies.append(db["driver"])

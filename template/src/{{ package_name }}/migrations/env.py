@@ -38,7 +38,8 @@ def foreign_keys_deferred(connection: Connection) -> Iterator[None]:
         yield
         return
     driver = connection.connection.driver_connection
-    assert driver is not None
+    if driver is None:
+        raise RuntimeError("the SQLite connection is closed")
     driver.execute("PRAGMA foreign_keys = OFF")
     try:
         yield
