@@ -62,7 +62,7 @@ DATABASES: dict[str, dict[str, Any]] = {
     },
     "postgresql": {
         "label": "PostgreSQL",
-        "driver": "psycopg[binary]>=3.2",
+        "driver": "psycopg[binary]>=3.2.2",
         "url_example": "postgresql+psycopg://postgres:postgres@localhost:5432/{package}",
         "test_url_default": "postgresql+psycopg://postgres:postgres@localhost:5432/postgres",
         "image": "postgres:17",
@@ -160,33 +160,35 @@ class DerivedContext(ContextHook):
         python = str(context.get("min_python", "3.12"))
         supported = [v for v in PYTHON_VERSIONS if _version_key(v) >= _version_key(python)]
 
+        # Each floor is proven: the template's tests (and the generated CI) run the suite on
+        # uv's --resolution lowest-direct, which installs exactly these versions.
         dependencies = [
             "flask>=3.1,<3.2",
             "flask-smorest>=0.46",
-            "marshmallow>=3.23",
+            "marshmallow>=3.24.1",
             "flask-sqlalchemy>=3.1",
             "sqlalchemy>=2.1",
             "flask-migrate>=4.0",
             "flask-cors>=5.0",
             "prometheus-client>=0.21",
             "python-dotenv>=1.0",
-            "requests>=2.32",
+            "requests>=2.32.2",
             "gunicorn>=23.0",
             # gunicorn.conf.py's worker class: slow clients cannot hold a worker.
-            "gevent>=24.10",
+            "gevent>=24.10.1",
             # Swagger UI 5 (OpenAPI 3.1) for /docs, served by the service itself.
-            "flask-swagger-ui>=5.17",
+            "flask-swagger-ui>=5.21",
         ]
         if db["driver"]:
             dependencies.append(db["driver"])
         if token_auth:
-            dependencies += ["pyjwt>=2.9", "limits[redis]>=3.13"]
+            dependencies += ["pyjwt>=2.9", "limits[redis]>=5.2"]
         test_dependencies = [
-            "pytest>=8.3",
-            "pytest-cov>=6.0",
-            "pytest-xdist>=3.6",
+            "pytest>=9.0",
+            "pytest-cov>=7.0",
+            "pytest-xdist>=3.6.1",
             "responses>=0.25",
-            "schemathesis>=4.0",
+            "schemathesis>=4.30",
         ]
         if factory_boy:
             test_dependencies.append("factory-boy>=3.3")

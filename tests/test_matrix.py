@@ -309,6 +309,9 @@ def test_ci_file_validates_and_starts_the_right_database(
         env = job.get("env", {})
         versions = job["strategy"]["matrix"]["python-version"]
         assert versions[0] == combination["min_python"]
+        assert job["strategy"]["matrix"]["resolution"] == ["highest"]
+        lowest = {"python-version": combination["min_python"], "resolution": "lowest-direct"}
+        assert job["strategy"]["matrix"]["include"] == [lowest]
     else:
         pipeline = load_yaml(project / ".gitlab-ci.yml")
         assert schema_errors(pipeline, "gitlab-ci") == []
@@ -319,6 +322,9 @@ def test_ci_file_validates_and_starts_the_right_database(
         env = job.get("variables", {})
         versions = job["parallel"]["matrix"][0]["PYTHON"]
         assert versions[0] == combination["min_python"]
+        assert job["parallel"]["matrix"][1:] == [
+            {"PYTHON": combination["min_python"], "RESOLUTION": "lowest-direct"}
+        ]
     token_auth = combination["auth"] == "token"
     assert ("redis:7" in images) == token_auth
     assert ("TEST_REDIS_URL" in env) == token_auth
