@@ -1,7 +1,7 @@
 """Fixtures and options for the template's own tests.
 
 The matrix (every combination of the choice and bool questions in copier.yml)
-is rendered once per session with pytest-copie. Tests of one suite group run on
+is rendered once per session (tests/renders.py). Tests of one suite group run on
 one xdist worker (``--dist loadgroup``), so each combination renders once.
 
 Options:
