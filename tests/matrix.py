@@ -91,6 +91,12 @@ class Combination:
         return "-".join(format_value(name, value) for name, value in self.suite_key)
 
 
+def default_combination(**answers: Any) -> Combination:
+    """The default answers, with ``answers`` instead where given."""
+    chosen = matrix_defaults() | answers
+    return Combination(tuple((name, chosen[name]) for name in matrix_questions()))
+
+
 def all_combinations() -> list[Combination]:
     names = list(matrix_questions())
     value_lists = [matrix_questions()[name] for name in names]

@@ -291,3 +291,19 @@ def wait_until_ready(service: Service, server: subprocess.Popen[bytes]) -> None:
         assert server.poll() is None, service.log.read_text()
         assert time.monotonic() < deadline, "gunicorn did not answer within 60 s"
         time.sleep(0.1)
+
+
+@contextmanager
+def served_on_sqlite(source: Path, combo: Combination, tmp_path: Path) -> Iterator[Service]:
+    """``combo`` (rendered at ``source``) migrated, with its admin, served by two workers."""
+    token_auth = combo["auth"] == "token"
+    if token_auth:
+        redis_url()
+    project = Project(source, combo, tmp_path, server=None)
+    project.prepare()
+    try:
+        with project.serve(workers=2) as service:
+            yield service
+    finally:
+        if token_auth:
+            delete_keys(project.prefix)

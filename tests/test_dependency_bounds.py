@@ -14,14 +14,9 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-from .matrix import Combination, matrix_defaults, matrix_questions
+from .matrix import default_combination
 from .renders import Renders
 from .tools import clean_environment, python_for, require_server, run, tool
-
-
-def default_with(database: str) -> Combination:
-    answers = matrix_defaults() | {"database": database}
-    return Combination(tuple((name, answers[name]) for name in matrix_questions()))
 
 
 def floors(project: Path) -> dict[str, Version]:
@@ -58,7 +53,7 @@ def test_the_suite_passes_at_each_end_of_the_dependency_bounds(
     database_servers: dict[str, str | None],
     tmp_path: Path,
 ) -> None:
-    combo = default_with(database)
+    combo = default_combination(database=database)
     server = require_server(database, database_servers)
     project = tmp_path / "project"
     shutil.copytree(renders.get(combo), project)

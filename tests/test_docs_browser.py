@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from .matrix import Combination, matrix_defaults, matrix_questions
+from .matrix import default_combination
 from .renders import Renders
-from .served import Project, Service, delete_keys, redis_url
+from .served import Service, served_on_sqlite
 from .tools import IN_CI
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
@@ -37,16 +37,9 @@ def browser() -> str:
 
 @pytest.fixture
 def service(renders: Renders, tmp_path: Path) -> Iterator[Service]:
-    names = list(matrix_questions())
-    combo = Combination(tuple((name, matrix_defaults()[name]) for name in names))
-    redis_url()
-    project = Project(renders.get(combo), combo, tmp_path, server=None)
-    project.prepare()
-    try:
-        with project.serve(workers=2) as service:
-            yield service
-    finally:
-        delete_keys(project.prefix)
+    combo = default_combination()
+    with served_on_sqlite(renders.get(combo), combo, tmp_path) as service:
+        yield service
 
 
 def rendered_page(chromium: str, url: str, profile: Path) -> str:

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from .matrix import Combination, matrix_defaults, matrix_questions
+from .matrix import default_combination
 from .renders import Renders
 from .served import (
     ADMIN_EMAIL,
@@ -42,11 +42,6 @@ WORKERS = 4
 LOGIN_LIMIT = 10
 
 
-def combination(**answers: Any) -> Combination:
-    chosen = matrix_defaults() | answers
-    return Combination(tuple((name, chosen[name]) for name in matrix_questions()))
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgresql", "mysql"])
 def project(
     request: pytest.FixtureRequest,
@@ -56,7 +51,7 @@ def project(
 ) -> Iterator[Project]:
     redis_url()
     server = require_server(request.param, database_servers)
-    combo = combination(database=request.param)
+    combo = default_combination(database=request.param)
     tmp_path = tmp_path_factory.mktemp(f"served-{request.param}")
     served = Project(renders.get(combo), combo, tmp_path, server)
     try:

@@ -13,35 +13,24 @@ from typing import Any
 
 import pytest
 
-from .matrix import Combination, matrix_defaults, matrix_questions
+from .matrix import Combination, default_combination, matrix_questions
 from .renders import Renders
-from .served import ADMIN_EMAIL, ADMIN_PASSWORD, Project, Service, delete_keys, redis_url
+from .served import ADMIN_EMAIL, ADMIN_PASSWORD, Service, served_on_sqlite
 
 
 def variants() -> list[Any]:
-    params = []
-    names = list(matrix_questions())
-    for schema in matrix_questions()["error_schema"]:
-        for auth in matrix_questions()["auth"]:
-            answers = matrix_defaults() | {"error_schema": schema, "auth": auth}
-            combo = Combination(tuple((n, answers[n]) for n in names))
-            params.append(pytest.param(combo, id=f"{schema}-{auth}"))
-    return params
+    return [
+        pytest.param(default_combination(error_schema=schema, auth=auth), id=f"{schema}-{auth}")
+        for schema in matrix_questions()["error_schema"]
+        for auth in matrix_questions()["auth"]
+    ]
 
 
 @pytest.fixture
 def service(request: pytest.FixtureRequest, renders: Renders, tmp_path: Path) -> Iterator[Service]:
     combo: Combination = request.param
-    if combo["auth"] == "token":
-        redis_url()
-    project = Project(renders.get(combo), combo, tmp_path, server=None)
-    project.prepare()
-    try:
-        with project.serve(workers=2) as service:
-            yield service
-    finally:
-        if combo["auth"] == "token":
-            delete_keys(project.prefix)
+    with served_on_sqlite(renders.get(combo), combo, tmp_path) as service:
+        yield service
 
 
 @pytest.mark.parametrize("service", variants(), indirect=True)
