@@ -146,6 +146,8 @@ EXPECTED_FILES: list[tuple[str, Callable[[Answers], bool]]] = [
     (f"src/{PACKAGE}/errors/problem.py", lambda a: a["error_schema"] == "problem"),
     ("tests/integration/test_read_requests.py", lambda a: a["database"] == "postgresql"),
     ("tests/unit/test_database.py", lambda a: a["database"] != "sqlite"),
+    (f"src/{PACKAGE}/pool.py", lambda a: a["database"] != "sqlite"),
+    ("tests/integration/test_connection_pool.py", lambda a: a["database"] != "sqlite"),
     (".github/workflows/ci.yml", lambda a: a["ci"] == "github"),
     (".github/dependabot.yml", lambda a: a["ci"] == "github"),
     (".gitlab-ci.yml", lambda a: a["ci"] == "gitlab"),
