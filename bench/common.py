@@ -28,12 +28,31 @@ def clean_env(**extra: str) -> dict[str, str]:
     return clean_environment() | {"UV_COMPILE_BYTECODE": "1"} | extra
 
 
-def render(destination: Path, **answers: str) -> Path:
+def last_release() -> str:
+    """The newest release commit (README: a release is the commit named `Release vX.Y.Z:`)."""
+    found = subprocess.run(
+        ["git", "log", "--format=%h", "--grep", "^Release v", "-1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    return found
+
+
+def head() -> str:
+    return subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def render(destination: Path, ref: str = "HEAD", **answers: str) -> Path:
+    """The template at ``ref`` (HEAD: the working tree, uncommitted changes included)."""
     data = [arg for key, value in answers.items() for arg in ("--data", f"{key}={value}")]
     subprocess.run(
         [
             tool("copier"),
-            *("copy", "--quiet", "--trust", "--defaults", "--vcs-ref", "HEAD"),
+            *("copy", "--quiet", "--trust", "--defaults", "--vcs-ref", ref),
             *data,
             str(ROOT),
             str(destination),

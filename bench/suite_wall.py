@@ -20,38 +20,12 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common import ROOT, SERVER_URLS, median, record, timed, tool
+from common import SERVER_URLS, head, last_release, median, record, render, timed, tool
 
 from tests.tools import clean_environment
 
 RUNS = 3
 PASSED = re.compile(r"(\d+) passed")
-
-
-def last_release() -> str:
-    """The newest release commit (README: a release is the commit named `Release vX.Y.Z:`)."""
-    found = subprocess.run(
-        ["git", "log", "--format=%h %s", "--grep", "^Release v", "-1"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    return found[0]
-
-
-def render(destination: Path, ref: str, database: str) -> Path:
-    subprocess.run(
-        [
-            tool("copier"),
-            *("copy", "--quiet", "--trust", "--defaults", "--vcs-ref", ref),
-            *("--data", f"database={database}"),
-            str(ROOT),
-            str(destination),
-        ],
-        check=True,
-    )
-    return destination
 
 
 def make_install(project: Path, env: dict[str, str]) -> str:
@@ -84,7 +58,7 @@ class Variant:
 
 
 def prepare(workdir: Path, label: str, ref: str, database: str) -> list[Variant]:
-    source = render(workdir / f"{label}-{database}", ref, database)
+    source = render(workdir / f"{label}-{database}", ref, database=database)
     variants = []
     for written in (False, True):
         project = workdir / f"{label}-{database}-{'written' if written else 'dont-write'}"
@@ -106,9 +80,7 @@ def main() -> int:
     parser.add_argument("databases", nargs="*", default=["sqlite", "postgresql", "mysql"])
     args = parser.parse_args()
     before = args.before or last_release()
-    head = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-    ).stdout.strip()
+    after = head()
     with tempfile.TemporaryDirectory() as tmp:
         variants = [
             variant
@@ -124,7 +96,7 @@ def main() -> int:
 
         rows = [
             f"Default project (token auth, envelope errors, factory_boy), rendered from the "
-            f"template before ({before}) and after ({head}) the change. Each project installed "
+            f"template before ({before}) and after ({after}) the change. Each project installed "
             "by its own `make install` recipe, then `uv run pytest` timed from start to exit, "
             "coverage on, as shipped: the first run after the install, then the median of "
             f"{RUNS} runs of every variant, interleaved. 'not written': "

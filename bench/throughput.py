@@ -1,17 +1,20 @@
 """Benchmark: requests per second and latency of the default project under gunicorn.
 
-For SQLite and PostgreSQL, the default project (token auth) is installed,
-migrated and seeded, served by gunicorn on 127.0.0.1 and loaded by wrk from a
-second process: GET /api/v1/posts (a page of 20), GET /api/v1/posts/<id> and
+For SQLite and PostgreSQL, the default project (token auth) is rendered from two
+commits of the template (before: default the last release; after: HEAD), installed,
+migrated and seeded, each served by gunicorn on 127.0.0.1 and loaded by wrk from a
+second process, side by side: GET /api/v1/posts (a page of 20), GET /api/v1/posts/<id> and
 POST /api/v1/posts. In the same run a bare Flask app returning a constant JSON
 body is served the same way: the ceiling of the stack. Each endpoint is
 reported as a ratio of that ceiling. Every figure is the median of several
 runs taken after a warm-up.
-Usage: `uv run python bench/throughput.py [seconds per run]` (needs wrk: apt-get install wrk).
+Usage: `uv run python bench/throughput.py [seconds per run] [--before REF]`
+(needs wrk: apt-get install wrk).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import shutil
@@ -25,15 +28,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from common import SERVER_URLS, clean_env, install, interpreter, median, record, render
+from common import (
+    SERVER_URLS,
+    clean_env,
+    head,
+    install,
+    interpreter,
+    last_release,
+    median,
+    record,
+    render,
+)
 
 from tests.served import free_port, stop
 
 HERE = Path(__file__).resolve().parent
 WORKERS = 2
 CONNECTIONS = 8
-# The worker class gunicorn.conf.py ships, and the one it replaced.
-WORKER_CLASSES = ("gevent", "sync")
 # Each figure: the median of RUNS runs, after a discarded warm-up run of WARM_UP seconds.
 RUNS = 3
 WARM_UP = 3
@@ -58,18 +69,14 @@ def serve(
     cwd: Path,
     env: dict[str, str],
     config: bool = True,
-    worker_class: str | None = None,
 ) -> tuple[subprocess.Popen[bytes], int]:
     """gunicorn on a free port, once ``ready`` (a path) answers 200.
 
     gunicorn listens before its workers have imported the app, so an open port
-    is not enough. ``config=False`` skips a gunicorn.conf.py in ``cwd``;
-    ``worker_class`` overrides the one it names.
+    is not enough. ``config=False`` skips a gunicorn.conf.py in ``cwd``.
     """
     port = free_port()
     options = [] if config else ["--config", "/dev/null"]
-    if worker_class:
-        options += ["--worker-class", worker_class]
     server = subprocess.Popen(
         [
             str(bin_dir / "gunicorn"),
@@ -207,11 +214,12 @@ def drop_database(database: str, url: str, bin_dir: Path) -> None:
 
 
 def measure(
-    database: str, workdir: Path, seconds: int, ceiling: Ceiling
+    database: str, projects: dict[str, Path], seconds: int, ceiling: Ceiling
 ) -> dict[str, dict[str, float]]:
-    project = workdir / database
-    bin_dir = project / ".venv" / "bin"
-    url = database_url(database, workdir, bin_dir)
+    """Every endpoint of each project (before, after) against one seeded database."""
+    first = next(iter(projects.values()))
+    bin_dir = first / ".venv" / "bin"
+    url = database_url(database, first.parent, bin_dir)
     env = clean_env(
         APP_ENV="production",
         SECRET_KEY=SECRET,
@@ -224,44 +232,39 @@ def measure(
     try:
         flask = [str(bin_dir / "flask"), "--app", "my_service"]
         subprocess.run(
-            [*flask, "db", "upgrade"], cwd=project, env=env, check=True, capture_output=True
+            [*flask, "db", "upgrade"], cwd=first, env=env, check=True, capture_output=True
         )
         subprocess.run(
             [*flask, "create-admin", "admin@example.com"],
-            cwd=project,
+            cwd=first,
             env=env,
             check=True,
             capture_output=True,
         )
-        subprocess.run([str(bin_dir / "python"), "-c", SEED], cwd=project, env=env, check=True)
-        # As shipped (gunicorn.conf.py: gevent) and with sync workers, the setup before.
+        subprocess.run([str(bin_dir / "python"), "-c", SEED], cwd=first, env=env, check=True)
+        # Each project as it ships (its own gunicorn.conf.py), side by side.
         servers = {
-            worker_class: serve(
-                bin_dir,
-                "my_service:create_app()",
-                "/readyz",
-                project,
-                env,
-                worker_class=worker_class,
+            label: serve(
+                project / ".venv" / "bin", "my_service:create_app()", "/readyz", project, env
             )
-            for worker_class in WORKER_CLASSES
+            for label, project in projects.items()
         }
         try:
-            token = login(servers["gevent"][1])
+            token = login(next(iter(servers.values()))[1])
             figures = {}
             for endpoint, path, script in (
                 ("GET /api/v1/posts (20 rows)", "?per_page=20", None),
                 ("GET /api/v1/posts/<id>", "/100", None),
-                ("POST /api/v1/posts", "", post_script(workdir, token)),
+                ("POST /api/v1/posts", "", post_script(first.parent, token)),
             ):
-                for worker_class, (_, port) in servers.items():
+                for label, (_, port) in servers.items():
                     target = f"http://127.0.0.1:{port}/api/v1/posts{path}"
-                    figures[f"{endpoint}, {worker_class}"] = load(target, seconds, ceiling, script)
+                    figures[f"{endpoint}, {label}"] = load(target, seconds, ceiling, script)
         finally:
             for server, _ in servers.values():
                 stop(server)
         if database == "postgresql":
-            figures[READ_CEILING] = read_ceiling(project, bin_dir, url, seconds, ceiling)
+            figures[READ_CEILING] = read_ceiling(first, bin_dir, url, seconds, ceiling)
         return figures
     finally:
         drop_database(database, url, bin_dir)
@@ -303,10 +306,15 @@ def main() -> int:
     if shutil.which("wrk") is None:
         print("wrk is not installed: apt-get install wrk", file=sys.stderr)
         return 2
-    seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    parser = argparse.ArgumentParser()
+    parser.add_argument("seconds", nargs="?", type=int, default=5, help="seconds per run")
+    parser.add_argument("--before", default=None, help="git ref of the 'before' template")
+    args = parser.parse_args()
+    seconds, before, after = args.seconds, args.before or last_release(), head()
     rows = [
-        f"gunicorn with {WORKERS} workers on 127.0.0.1, each endpoint served by gevent workers "
-        "(as gunicorn.conf.py ships) and by sync workers (before), side by side; the ceiling "
+        f"gunicorn with {WORKERS} workers on 127.0.0.1, each endpoint served by the default "
+        f"project before ({before}) and after ({after}) the change, side by side, each as it "
+        "ships (its gunicorn.conf.py: gevent workers); the ceiling "
         f"apps run sync workers. wrk, 2 threads, {CONNECTIONS} "
         f"connections, on the same machine (it shares the 2 cores). Production config (JSON "
         f"logs, metrics, rate limiter on). Each endpoint: a {WARM_UP} s warm-up once the server "
@@ -321,11 +329,18 @@ def main() -> int:
     databases = ("sqlite", "postgresql")
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        for database in databases:
-            install(render(workdir / database, database=database))
-        bin_dir = workdir / databases[0] / ".venv" / "bin"
+        projects = {
+            database: {
+                label: install(render(workdir / database / label, ref, database=database)).parents[
+                    1
+                ]
+                for label, ref in (("before", before), ("after", "HEAD"))
+            }
+            for database in databases
+        }
+        bin_dir = projects[databases[0]]["after"] / ".venv" / "bin"
         with ceiling_server(workdir, bin_dir) as ceiling:
-            results = {db: measure(db, workdir, seconds, ceiling) for db in databases}
+            results = {db: measure(db, projects[db], seconds, ceiling) for db in databases}
         top = ceiling.figures()
         python = interpreter(bin_dir)
     rows.append(
