@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -11,30 +13,60 @@ from copier import run_copy
 from .matrix import ROOT, Combination
 
 
+def snapshot(destination: Path) -> Path:
+    """The template as the working tree has it (uncommitted changes included), without git.
+
+    What copier renders for ``--vcs-ref HEAD`` on a dirty checkout: every file git tracks
+    or would add. Rendering from a plain folder skips the clone copier makes of a git
+    template for every render.
+    """
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        source = ROOT / name
+        if source.is_file():  # a tracked file deleted in the working tree is not copied
+            target = destination / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    return destination
+
+
 class Renders:
-    """Each combination rendered once (per worker), from the working tree.
+    """Each combination rendered once (per worker), from a snapshot of the working tree.
 
     copier's tasks are skipped: they lock the dependencies (``uv lock``), which the
     command-line renders and updates check; the matrix checks the files the template
-    writes, and each suite run locks when it installs.
+    writes, and each suite run locks when it installs. Renders from the git repository
+    itself (``_commit`` recorded, updates) are the command-line tests' part.
     """
 
     def __init__(self, copie: Any) -> None:
         self.folder: Path = copie.test_dir
         self.projects: dict[str, Path] = {}
         self.seconds: dict[str, float] = {}
+        self._template: Path | None = None
+
+    @property
+    def template(self) -> Path:
+        if self._template is None:
+            self._template = snapshot(self.folder / "template-snapshot")
+        return self._template
 
     def get(self, combo: Combination) -> Path:
         if combo.id not in self.projects:
+            template = self.template
             destination = self.folder / f"render-{len(self.projects):03d}"
             started = time.perf_counter()
             run_copy(
-                src_path=str(ROOT),
+                src_path=str(template),
                 dst_path=destination,
                 data=combo.data,
                 defaults=True,
                 unsafe=True,
-                vcs_ref="HEAD",
                 quiet=True,
                 skip_tasks=True,
             )
