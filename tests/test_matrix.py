@@ -370,10 +370,22 @@ def test_group_members_share_one_source_tree(group: SuiteGroup, renders: Renders
     assert len(set(digests.values())) == 1, json.dumps(digests, indent=1)
 
 
+@pytest.fixture(scope="session")
+def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One mypy cache for every tree this worker checks.
+
+    A cached module whose path differs (each project has its own environment) is reused
+    only when its content hash matches: the project's own modules are checked afresh in
+    each tree, the dependencies they share are analysed once.
+    """
+    return tmp_path_factory.getbasetemp() / "mypy-cache"
+
+
 def test_generated_suite_passes_and_type_checks(
     group: SuiteGroup,
     renders: Renders,
     database_servers: dict[str, str | None],
+    mypy_cache: Path,
     tmp_path: Path,
     record_property: Any,
 ) -> None:
@@ -390,7 +402,11 @@ def test_generated_suite_passes_and_type_checks(
 
     suite = run_suite(project, python, server)
     started = time.perf_counter()
-    typed = run([str(project / ".venv/bin/mypy")], cwd=project, env=clean_environment())
+    typed = run(
+        [str(project / ".venv/bin/mypy"), "--cache-dir", str(mypy_cache)],
+        cwd=project,
+        env=clean_environment(),
+    )
     type_check_seconds = time.perf_counter() - started
 
     assert typed.returncode == 0, f"{combo.id}: mypy --strict\n{typed.stdout}{typed.stderr}"
