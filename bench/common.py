@@ -103,7 +103,7 @@ def machine() -> str:
 
 
 def record(section: str, lines: list[str]) -> None:
-    """Replace (or add) ``## section`` in docs/benchmarks.md with ``lines``."""
+    """Replace (or add) ``## section`` in docs/benchmarks.md with ``lines``; print them."""
     heading = f"## {section}"
     stamp = f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}."
     block = "\n".join([heading, "", stamp, "", *lines]).rstrip("\n") + "\n"
@@ -114,3 +114,4 @@ def record(section: str, lines: list[str]) -> None:
     ordered = sorted([*kept, block], key=lambda s: s.splitlines()[0])
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(head.rstrip("\n") + "\n\n" + "\n".join(ordered))
+    print(block)

@@ -136,7 +136,6 @@ def main() -> int:
         python = interpreter(bin_dir)
     rows += ["", python]
     record("Slow clients", rows)
-    print("\n".join(rows))
     return 0
 
 

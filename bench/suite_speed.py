@@ -169,7 +169,6 @@ def main() -> int:
             print(rows[-1], flush=True)
         rows += ["", interpreter(Path(tmp) / databases[0] / ".venv" / "bin")]
     record("Generated suite speed", rows)
-    print("\n".join(rows))
     return 0
 
 

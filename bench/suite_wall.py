@@ -129,7 +129,6 @@ def main() -> int:
             "Install recipes: " + "; ".join(f"{label}: `{cmd}`" for label, cmd in installs),
         ]
     record("Generated suite wall time, before and after", rows)
-    print("\n".join(rows))
     return 0
 
 

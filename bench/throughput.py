@@ -362,7 +362,6 @@ def main() -> int:
         python,
     ]
     record("Service throughput", rows)
-    print("\n".join(rows))
     return 0
 
 

@@ -1,0 +1,101 @@
+"""Benchmark: the two per-combination costs of the matrix, each the old way and the new.
+
+1. A render through copier's API: from the git repository (copier clones it for every
+   render) and from a plain-folder snapshot of the working tree (tests/renders.py).
+   RENDERS combinations, each rendered both ways, alternating.
+2. `mypy --strict` over a generated project: with a cache of its own (each tree cold)
+   and with one cache shared by every tree a worker checks (tests/test_matrix.py). The
+   same TREES distinct projects, each installed once; per tree, a cold run and a run on
+   the shared cache, alternating (the shared cache has seen the trees before it only).
+Usage: `uv run python bench/matrix_parts.py`.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from common import median, record, timed, tool
+from copier import run_copy
+
+from tests.matrix import ROOT, all_combinations
+from tests.renders import snapshot
+from tests.tools import clean_environment
+
+RENDERS = 12
+TREES: list[dict[str, object]] = [
+    {"database": "sqlite"},
+    {"database": "postgresql", "error_schema": "problem"},
+    {"database": "mysql", "auth": "none"},
+    {"database": "sqlite", "factories": "plain", "auth": "none"},
+]
+
+
+def render(source: Path, destination: Path, data: dict[str, object], git: bool) -> float:
+    started = time.perf_counter()
+    run_copy(
+        src_path=str(source),
+        dst_path=destination,
+        data=data,
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+        skip_tasks=True,
+        vcs_ref="HEAD" if git else None,
+    )
+    return time.perf_counter() - started
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        template = snapshot(work / "template")
+        combos = all_combinations()
+        step = max(1, len(combos) // RENDERS)
+        cloned, plain = [], []
+        for index, combo in enumerate(combos[::step][:RENDERS]):
+            cloned.append(render(ROOT, work / f"git-{index}", combo.data, git=True))
+            plain.append(render(template, work / f"plain-{index}", combo.data, git=False))
+
+        env = clean_environment()
+        shared = work / "shared-cache"
+        cold, warm = [], []
+        for index, answers in enumerate(TREES):
+            project = work / f"tree-{index}"
+            render(template, project, answers, git=False)
+            subprocess.run([tool("uv"), "sync", "--quiet"], cwd=project, env=env, check=True)
+            mypy = str(project / ".venv/bin/mypy")
+            seconds, _ = timed([mypy, "--cache-dir", str(work / f"own-{index}")], project, env)
+            cold.append(seconds)
+            seconds, _ = timed([mypy, "--cache-dir", str(shared)], project, env)
+            warm.append(seconds)
+
+    per_render = median(cloned) - median(plain)
+    rows = [
+        f"Renders: {len(cloned)} combinations spread over the matrix, each rendered both ways, "
+        f"alternating. mypy: {len(TREES)} distinct default-ish projects (SQLite, PostgreSQL "
+        "with problem+json, MySQL without auth, SQLite with plain builders), each installed "
+        "once; per tree a run with a cache of its own (cold) and a run on the shared cache, "
+        "alternating. The first tree's shared run has nothing to share yet.",
+        "",
+        "| part | old way | new way | saved per item |",
+        "|---|---|---|---|",
+        f"| render (median) | {median(cloned):.2f} s (git clone) "
+        f"| {median(plain):.2f} s (snapshot) | {per_render:.2f} s |",
+        f"| mypy --strict per tree, trees 2-{len(TREES)} (median) "
+        f"| {median(cold[1:]):.1f} s (own cache) | {median(warm[1:]):.1f} s (shared cache) "
+        f"| {median(cold[1:]) - median(warm[1:]):.1f} s |",
+        f"| mypy --strict, first tree | {cold[0]:.1f} s | {warm[0]:.1f} s | - |",
+        "",
+        f"Over the matrix's {len(combos)} renders: about {per_render * len(combos):.0f} s of "
+        "CPU saved; over 24 trees, about "
+        f"{(median(cold[1:]) - median(warm[1:])) * 23:.0f} s (2 workers share them).",
+    ]
+    record("Matrix parts, before and after", rows)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
