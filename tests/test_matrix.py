@@ -372,11 +372,12 @@ def test_group_members_share_one_source_tree(group: SuiteGroup, renders: Renders
 
 @pytest.fixture(scope="session")
 def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One mypy cache for every tree this worker checks.
+    """One mypy cache (per Python version) for every tree this worker checks.
 
     A cached module whose path differs (each project has its own environment) is reused
     only when its content hash matches: the project's own modules are checked afresh in
-    each tree, the dependencies they share are analysed once.
+    each tree, the dependencies they share are analysed once. Entries record the Python
+    they were made for, so trees of other versions keep caches of their own.
     """
     return tmp_path_factory.getbasetemp() / "mypy-cache"
 
@@ -403,7 +404,7 @@ def test_generated_suite_passes_and_type_checks(
     suite = run_suite(project, python, server)
     started = time.perf_counter()
     typed = run(
-        [str(project / ".venv/bin/mypy"), "--cache-dir", str(mypy_cache)],
+        [str(project / ".venv/bin/mypy"), "--cache-dir", str(mypy_cache / combo["min_python"])],
         cwd=project,
         env=clean_environment(),
     )
