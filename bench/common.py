@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -60,6 +61,14 @@ def render(destination: Path, ref: str = "HEAD", **answers: str) -> Path:
         check=True,
     )
     return destination
+
+
+def make_install(project: Path, env: dict[str, str]) -> str:
+    """Run the Makefile's `install` recipe (one uv command); returns it."""
+    recipe = re.search(r"^install:\n\t(.+)$", (project / "Makefile").read_text(), re.MULTILINE)
+    assert recipe is not None, "no install target"
+    subprocess.run(recipe[1].split(), cwd=project, env=env, check=True, capture_output=True)
+    return recipe[1]
 
 
 def install(project: Path) -> Path:

@@ -11,12 +11,10 @@ Usage: `uv run python bench/suite_breakdown.py`.
 
 from __future__ import annotations
 
-import re
-import subprocess
 import tempfile
 from pathlib import Path
 
-from common import interpreter, median, record, render, timed
+from common import interpreter, make_install, median, record, render, timed
 
 from tests.tools import clean_environment
 
@@ -43,9 +41,7 @@ def main() -> int:
         project = Path(tmp) / "project"
         render(project)
         env = clean_environment()
-        recipe = re.search(r"^install:\n\t(.+)$", (project / "Makefile").read_text(), re.M)
-        assert recipe is not None
-        subprocess.run(recipe[1].split(), cwd=project, env=env, check=True, capture_output=True)
+        make_install(project, env)
         pytest = [str(project / ".venv/bin/python"), "-m", "pytest", "-q", "-p", "no:cacheprovider"]
         timed(pytest, project, env)  # bytecode written once, as after a first run
         walls: dict[str, list[float]] = {name: [] for name in COMMANDS}

@@ -20,20 +20,22 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common import SERVER_URLS, head, last_release, median, record, render, timed, tool
+from common import (
+    SERVER_URLS,
+    head,
+    last_release,
+    make_install,
+    median,
+    record,
+    render,
+    timed,
+    tool,
+)
 
 from tests.tools import clean_environment
 
 RUNS = 3
 PASSED = re.compile(r"(\d+) passed")
-
-
-def make_install(project: Path, env: dict[str, str]) -> str:
-    """Run the Makefile's `install` recipe (one uv command); returns it."""
-    recipe = re.search(r"^install:\n\t(.+)$", (project / "Makefile").read_text(), re.MULTILINE)
-    assert recipe is not None, "no install target"
-    subprocess.run(recipe[1].split(), cwd=project, env=env, check=True, capture_output=True)
-    return recipe[1]
 
 
 @dataclass
