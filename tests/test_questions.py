@@ -57,6 +57,11 @@ def copy_with_answers_file(
         ("author_email", "not-an-address", "e-mail address"),
         ("database", "oracle", "'oracle' is not in"),
         ("min_python", "3.8", "'3.8' is not in"),
+        # copier's own bool type would read these as true (or false) and render on.
+        ("docker", "maybe", "'maybe' is not in [True, False]"),
+        ("docker", "ja", "'ja' is not in [True, False]"),
+        ("docker", "1", "docker must be true or false (got 1)"),
+        ("docker", "0", "docker must be true or false (got 0)"),
     ],
 )
 def test_a_bad_answer_stops_copier_naming_the_question(
@@ -70,6 +75,24 @@ def test_a_bad_answer_stops_copier_naming_the_question(
     assert f"'{question}'" in output
     assert says in output
     assert not destination.exists()
+
+
+@pytest.mark.parametrize(
+    ("answer", "dockerfile"),
+    [("true", True), ("yes", True), ("false", False), ("no", False)],
+)
+def test_docker_takes_yaml_booleans_and_records_true_or_false(
+    tmp_path: Path, answer: str, dockerfile: bool
+) -> None:
+    destination = tmp_path / "project"
+
+    code, output = copier_copy(destination, "--defaults", "--data", f"docker={answer}")
+
+    assert code == 0, output
+    recorded = yaml.safe_load((destination / ".copier-answers.yml").read_text())
+    assert recorded["docker"] is dockerfile
+    assert (destination / "Dockerfile").exists() is dockerfile
+    assert (destination / "compose.yaml").exists() is dockerfile
 
 
 def test_an_answers_file_drives_a_non_interactive_copy(tmp_path: Path) -> None:
