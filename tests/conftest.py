@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from .matrix import Combination, SuiteGroup, groups_of_shard, selected_combinations, suite_groups
+from .releases import version_of
 from .renders import Renders
 from .tools import SERVER_URLS, server_reachable
 
@@ -113,11 +114,37 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.when != "call":
         return
     for name, value in report.user_properties:
-        if name.startswith("matrix_"):
+        if name.startswith("matrix_") or name == "upgrade":
             FIGURES[name].append(json.loads(value) if isinstance(value, str) else value)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    matrix_summary(terminalreporter)
+    upgrade_table(terminalreporter)
+
+
+def upgrade_table(terminalreporter: Any) -> None:
+    """Releases x combinations: conflicts an update to this checkout left (test_upgrades)."""
+    upgrades = FIGURES.get("upgrade", [])
+    if not upgrades:
+        return
+    releases = sorted({entry["release"] for entry in upgrades}, key=version_of)
+    combinations = sorted({entry["combination"] for entry in upgrades})
+    counts = {(e["release"], e["combination"]): len(e["conflicts"]) for e in upgrades}
+    width = max(map(len, combinations))
+    terminalreporter.section("updates from every release: conflicts per project")
+    write = terminalreporter.write_line
+    write(" " * 8 + "  ".join(name.ljust(width) for name in combinations))
+    for release in releases:
+        cells = (str(counts.get((release, name), "-")).ljust(width) for name in combinations)
+        write(release.ljust(8) + "  ".join(cells))
+    for entry in sorted(upgrades, key=lambda e: (version_of(e["release"]), e["combination"])):
+        if entry["conflicts"]:
+            files = ", ".join(entry["conflicts"])
+            write(f"{entry['release']} {entry['combination']}: {files}")
+
+
+def matrix_summary(terminalreporter: Any) -> None:
     checked = FIGURES.get("matrix_checked", [])
     rendered = FIGURES.get("matrix_render", [])
     suites = FIGURES.get("matrix_suite", [])

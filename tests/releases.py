@@ -115,6 +115,49 @@ def clone_with_releases(destination: Path) -> TemplateRepo:
     return TemplateRepo(destination)
 
 
+RELEASE_HEADING = re.compile(r"^## (v\d+\.\d+\.\d+)$", re.MULTILINE)
+WRITTEN_POINT = re.compile(
+    r"^## (v\d+\.\d+\.\d+)\n\nRelease point: commit `([0-9a-f]{7,40})`", re.MULTILINE
+)
+RELEASE_SUBJECT = re.compile(r"Release (v\d+\.\d+\.\d+):")
+
+
+def recorded_releases(repo: Path) -> dict[str, str]:
+    """Every release CHANGELOG.md names, oldest first, with its full commit in ``repo``.
+
+    A release's commit is the one whose subject starts ``Release vX.Y.Z:``; releases from
+    before that rule name their commit under their heading. Tags are not consulted: they
+    do not travel with every clone.
+    """
+    changelog = (repo / "CHANGELOG.md").read_text()
+    written = dict(WRITTEN_POINT.findall(changelog))
+    subjects: dict[str, list[str]] = {}
+    for line in git(repo, "log", "--grep", "^Release v[0-9]", "--format=%H %s").splitlines():
+        commit, subject = line.split(" ", 1)
+        if match := RELEASE_SUBJECT.match(subject):
+            subjects.setdefault(match[1], []).append(commit)
+    releases = {}
+    for tag in RELEASE_HEADING.findall(changelog):
+        commits = subjects.get(tag, [])
+        assert len(commits) <= 1, f"{tag}: several release commits {commits}"
+        assert not (commits and tag in written), f"{tag}: a release commit and a written one"
+        reference = commits[0] if commits else written.get(tag)
+        assert reference, f"CHANGELOG.md has {tag} but neither a release commit nor a record"
+        releases[tag] = git(repo, "rev-parse", "--verify", f"{reference}^{{commit}}").strip()
+    return dict(sorted(releases.items(), key=lambda item: version_of(item[0])))
+
+
+def tag_releases(template: TemplateRepo, releases: Mapping[str, str]) -> None:
+    """Tag each release at its commit in ``template`` (a tag already there must agree)."""
+    for tag, commit in releases.items():
+        existing = git(template.path, "tag", "--list", tag).strip()
+        if existing:
+            tagged = git(template.path, "rev-parse", f"{tag}^{{commit}}").strip()
+            assert tagged == commit, f"tag {tag} is at {tagged}, the record says {commit}"
+        else:
+            git(template.path, "tag", "--annotate", tag, "-m", tag, commit)
+
+
 def next_minor(tags: Iterable[str]) -> str:
     """The release after the newest of ``tags`` (v0.1.0 without any)."""
     newest = max(map(version_of, tags), default=Version("0.0.0"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .matrix import ROOT
+from .releases import RELEASE_HEADING, git, recorded_releases
 from .tools import load_yaml, run, schema_errors, tool
 
 WORKFLOW = ROOT / ".github/workflows/template.yml"
@@ -15,7 +16,7 @@ def test_the_template_workflow_validates_and_lints() -> None:
 
 
 def test_the_matrix_jobs_check_out_the_release_tags() -> None:
-    """The update tests start from the previous release: they need tags and history."""
+    """The upgrade tests recreate every release from the history (tags are used if there)."""
     jobs = load_yaml(WORKFLOW)["jobs"]
     checkouts = [
         step
@@ -42,3 +43,22 @@ def test_the_repository_code_type_checks_in_strict_mode() -> None:
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Success: no issues found" in result.stdout
+
+
+def test_every_release_in_the_changelog_has_its_commit_in_this_history() -> None:
+    """Releases read from CHANGELOG.md and the history alone (tags may be missing)."""
+    releases = recorded_releases(ROOT)
+    commits = list(releases.values())
+
+    assert len(releases) >= 3
+    # Each release is on this branch, after the one before it.
+    for older, newer in zip(commits, [*commits[1:], "HEAD"], strict=True):
+        ordered = run(["git", "merge-base", "--is-ancestor", older, newer], cwd=ROOT)
+        assert ordered.returncode == 0, f"{older} is not an ancestor of {newer}"
+    for tag, commit in releases.items():
+        assert git(ROOT, "cat-file", "-t", f"{commit}:copier.yml").strip() == "blob", tag
+        # A release commit's CHANGELOG opens with its own heading.
+        subject = git(ROOT, "show", "--no-patch", "--format=%s", commit)
+        if subject.startswith(f"Release {tag}:"):
+            changelog = git(ROOT, "show", f"{commit}:CHANGELOG.md")
+            assert RELEASE_HEADING.findall(changelog)[0] == tag

@@ -13,6 +13,18 @@ from pathlib import Path
 import pytest
 
 from .matrix import matrix_defaults
+from .owners import (
+    ADDED,
+    DELETED,
+    EDITED,
+    OWN_PARAGRAPH,
+    OWN_TIMEOUT,
+    OWNER_TEST_PASSED,
+    PACKAGE,
+    TEMPLATE_TIMEOUT,
+    edit_like_an_owner,
+    owner_edits_are_kept,
+)
 from .releases import (
     GIT,
     TemplateRepo,
@@ -34,85 +46,6 @@ from .releases import (
     version_of,
 )
 from .tools import python_for, require_server, run, run_suite
-
-PACKAGE = "my_service"  # from the default project name
-
-# -- what a project's owners typically do after generating it -----------------------------
-
-VERSION_MODULE = '''\
-"""The deployed release, for smoke checks after a deploy."""
-
-from __future__ import annotations
-
-from importlib.metadata import version
-from typing import Any
-
-from marshmallow import Schema, fields
-
-from . import Blueprint
-
-blp = Blueprint("version", __name__, description="The deployed release")
-
-
-class Release(Schema):
-    version = fields.String(required=True)
-
-
-@blp.get("/version")
-@blp.response(200, Release)
-def current_version() -> dict[str, Any]:
-    """The installed distribution's version."""
-    return {"version": version("my-service")}
-'''
-
-VERSION_TEST = """\
-from __future__ import annotations
-
-from flask.testing import FlaskClient
-
-
-def test_version_reports_the_installed_release(client: FlaskClient) -> None:
-    response = client.get("/version")
-
-    assert response.status_code == 200
-    assert response.get_json() == {"version": "0.1.0"}
-"""
-
-OWN_PARAGRAPH = "Invoices, refunds and payouts for the shop. Owned by the payments team."
-OWN_TIMEOUT = '_int(env, "WEBHOOK_TIMEOUT_SECONDS", 3)'
-TEMPLATE_TIMEOUT = '_int(env, "WEBHOOK_TIMEOUT_SECONDS", 5)'
-
-OWNER_TEST_PASSED = (
-    "PASSED tests/integration/test_version_api.py::test_version_reports_the_installed_release"
-)
-
-EDITED = {"README.md", f"src/{PACKAGE}/config.py", f"src/{PACKAGE}/api/__init__.py"}
-ADDED = {f"src/{PACKAGE}/api/version.py", "tests/integration/test_version_api.py"}
-DELETED = {"compose.yaml"}
-
-
-def edit_like_an_owner(project: Path) -> None:
-    """A new endpoint module (with its test), a README paragraph, a config value, a file gone."""
-    api = project / "src" / PACKAGE / "api"
-    (api / "version.py").write_text(VERSION_MODULE)
-    replace_once(api / "__init__.py", "health, posts, users\n", "health, posts, users, version\n")
-    replace_once(api / "__init__.py", "users, posts):", "users, posts, version):")
-    (project / "tests/integration/test_version_api.py").write_text(VERSION_TEST)
-    replace_once(project / "README.md", "\nA Flask JSON API service.\n", f"\n{OWN_PARAGRAPH}\n")
-    replace_once(project / "src" / PACKAGE / "config.py", TEMPLATE_TIMEOUT, OWN_TIMEOUT)
-    (project / "compose.yaml").unlink()
-    commit_all(project, "Add a version endpoint, describe the service, shorten webhook waits")
-
-
-def owner_edits_are_kept(project: Path) -> None:
-    assert (project / "src" / PACKAGE / "api/version.py").read_text() == VERSION_MODULE
-    assert (project / "tests/integration/test_version_api.py").read_text() == VERSION_TEST
-    api_init = (project / "src" / PACKAGE / "api/__init__.py").read_text()
-    assert "users, posts, version):" in api_init
-    assert OWN_PARAGRAPH in (project / "README.md").read_text()
-    assert OWN_TIMEOUT in (project / "src" / PACKAGE / "config.py").read_text()
-    assert not (project / "compose.yaml").exists()
-
 
 # -- what a newer release of the template changes -----------------------------------------
 
@@ -339,45 +272,6 @@ def test_without_the_migration_the_renamed_answer_would_be_lost(tmp_path: Path) 
 
     assert update.returncode == 0, update.stdout + update.stderr
     assert answers_of(project)[new] == "3.12"  # the default: the owner's 3.11 is gone
-
-
-def test_an_update_from_the_previous_release(tmp_path: Path) -> None:
-    """From this repository's newest earlier release tag to this checkout.
-
-    The previous release is the newest ``vX.Y.Z`` tag not on the current commit. A clone
-    without tags gets a synthetic release from before the ``min_python`` rename instead.
-    """
-    template = clone_with_releases(tmp_path / "template")
-    at_head = set(release_tags(template.path, "--points-at", "HEAD"))
-    tags = [tag for tag in release_tags(template.path, "--merged", "HEAD") if tag not in at_head]
-    if tags:
-        previous = tags[-1]
-        asked = question_names(git(template.path, "show", f"{previous}:copier.yml"))
-    else:
-        for tag in at_head:
-            git(template.path, "tag", "--delete", tag)
-        template.reset_to_working_tree()
-        previous = release_before_the_rename(template, "v0.1.0")
-        asked = question_names(template.file("copier.yml").read_text())
-    python_question = RENAMED[0] if RENAMED[0] in asked else RENAMED[1]
-    project = copy_project(
-        template, tmp_path / "project", {python_question: "3.11"}, "--vcs-ref", previous
-    )
-    assert answers_of(project)["_commit"] == previous
-    edit_like_an_owner(project)
-    template.reset_to_working_tree()
-    release = template.release(next_minor(release_tags(template.path)), "This checkout")
-
-    update = update_project(project)
-
-    assert update.returncode == 0, update.stdout + update.stderr
-    recorded = answers_of(project)
-    assert (recorded["_commit"], recorded["min_python"]) == (release, "3.11")
-    assert "python_version" not in recorded
-    owner_edits_are_kept(project)
-    assert conflicts_in(project_files(project).items()) == []
-    suite = run_suite(project, python_for("3.11"), None, "-rA")
-    assert OWNER_TEST_PASSED in suite.output
 
 
 # -- the README's quick start ---------------------------------------------------------------
