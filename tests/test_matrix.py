@@ -68,6 +68,7 @@ EXPECTED_FILES: list[tuple[str, Callable[[Answers], bool]]] = [
             "README.md",
             "gunicorn.conf.py",
             "pyproject.toml",
+            "scripts/update-from-template.sh",
             *(
                 f"src/{PACKAGE}/{name}"
                 for name in (
@@ -150,6 +151,7 @@ EXPECTED_FILES: list[tuple[str, Callable[[Answers], bool]]] = [
     ("tests/integration/test_connection_pool.py", lambda a: a["database"] != "sqlite"),
     (".github/workflows/ci.yml", lambda a: a["ci"] == "github"),
     (".github/dependabot.yml", lambda a: a["ci"] == "github"),
+    (".github/workflows/template-update.yml", lambda a: a["ci"] == "github"),
     (".gitlab-ci.yml", lambda a: a["ci"] == "gitlab"),
     ("renovate.json", lambda a: a["ci"] == "gitlab"),
     ("Dockerfile", lambda a: a["docker"]),
@@ -291,6 +293,31 @@ def test_configuration_files_are_valid(
     assert "_src_path" in answers
 
 
+def update_job_validates_with_least_permissions(
+    project: Path, check_cache: dict[tuple[str, str], Any]
+) -> None:
+    """The weekly template update: valid, SHA-pinned, write access only where it pushes."""
+    path = project / ".github/workflows/template-update.yml"
+    workflow = load_yaml(path)
+    assert schema_errors(workflow, "github-workflows") == []
+    assert lint_file(check_cache, path, "actionlint", "-no-color") == ""
+    assert workflow["permissions"] == {}
+    jobs = workflow["jobs"]
+    assert {name: job["permissions"] for name, job in jobs.items()} == {
+        "update": {"contents": "write"},
+        "ci": {"contents": "read"},
+        "pull-request": {"pull-requests": "write"},
+    }
+    assert jobs["ci"]["uses"] == "./.github/workflows/ci.yml"
+    steps = [step for job in jobs.values() for step in job.get("steps", [])]
+    actions = [step["uses"] for step in steps if "uses" in step]
+    assert actions
+    assert all(re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", action) for action in actions)
+    assert "bash scripts/update-from-template.sh --push origin" in [s.get("run") for s in steps]
+    ci = load_yaml(project / ".github/workflows/ci.yml")
+    assert "workflow_call" in ci["on"]
+
+
 def test_ci_file_validates_and_starts_the_right_database(
     combination: Combination, project: Path, check_cache: dict[tuple[str, str], Any]
 ) -> None:
@@ -305,6 +332,7 @@ def test_ci_file_validates_and_starts_the_right_database(
         assert schema_errors(workflow, "github-workflows") == []
         assert schema_errors(load_yaml(project / ".github/dependabot.yml"), "dependabot") == []
         assert lint_file(check_cache, path, "actionlint", "-no-color") == ""
+        update_job_validates_with_least_permissions(project, check_cache)
         job = workflow["jobs"]["test"]
         services = job.get("services", {})
         images = [service["image"] for service in services.values()]
@@ -317,6 +345,14 @@ def test_ci_file_validates_and_starts_the_right_database(
     else:
         pipeline = load_yaml(project / ".gitlab-ci.yml")
         assert schema_errors(pipeline, "gitlab-ci") == []
+        update = pipeline["template-update"]
+        assert update["rules"] == [
+            {"if": '$CI_PIPELINE_SOURCE == "schedule" && $TEMPLATE_UPDATE_TOKEN'}
+        ]
+        assert update["script"][-1] == (
+            "bash scripts/update-from-template.sh --push origin"
+            ' --merge-request "$CI_DEFAULT_BRANCH"'
+        )
         renovate = json.loads((project / "renovate.json").read_text())
         assert schema_errors(renovate, "renovate") == []
         job = pipeline["test"]
