@@ -12,6 +12,7 @@ import os
 import subprocess
 from pathlib import Path
 
+from .matrix import ROOT
 from .owners import OWN_TIMEOUT, PACKAGE, TEMPLATE_TIMEOUT, edit_like_an_owner
 from .releases import (
     TemplateRepo,
@@ -22,7 +23,7 @@ from .releases import (
     new_template_repo,
     replace_once,
 )
-from .tools import run
+from .tools import run, tool
 
 SCRIPT = "scripts/update-from-template.sh"
 BRANCH = "template-update"
@@ -198,3 +199,10 @@ def test_an_unclean_tree_is_refused_before_anything_changes(tmp_path: Path) -> N
     assert results == {}
     assert list(remote_branches(remote)) == ["main"]
     assert (project / "README.md").read_text() == "Work in progress.\n"
+
+
+def test_the_script_passes_shellcheck() -> None:
+    """Copied as it is into every project (not a Jinja template)."""
+    linted = run([tool("shellcheck"), "--severity=style", str(ROOT / "template" / SCRIPT)])
+
+    assert linted.returncode == 0, linted.stdout + linted.stderr

@@ -81,7 +81,7 @@ fi
     echo "hold both sides between \`<<<<<<< before updating\` and \`>>>>>>> after updating\`."
     echo "Keep the right lines, delete the markers and commit to this branch before merging:"
     echo
-    printf '%s\n' "$conflicted" | sed 's/^/- `/; s/$/`/'
+    printf '%s\n' "$conflicted" | while IFS= read -r file; do echo "- \`$file\`"; done
   else
     echo "No conflicts: every edit of the project's own merged cleanly."
   fi
