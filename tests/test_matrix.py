@@ -314,6 +314,9 @@ def update_job_validates_with_least_permissions(
     assert actions
     assert all(re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", action) for action in actions)
     assert "bash scripts/update-from-template.sh --push origin" in [s.get("run") for s in steps]
+    # A fork's pull request from a branch of the same name is never the one refreshed.
+    (opens,) = jobs["pull-request"]["steps"]
+    assert "map(select(.isCrossRepository | not))" in opens["run"]
     ci = load_yaml(project / ".github/workflows/ci.yml")
     assert "workflow_call" in ci["on"]
 

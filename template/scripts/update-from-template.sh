@@ -60,8 +60,11 @@ if [ -z "$(git status --porcelain)" ]; then
   exit 0
 fi
 after="$(answer _commit)"
+# Files git lists as unmerged after copier's merge, and any file holding its markers.
+unmerged="$(git diff --name-only --diff-filter=U)"
 git add --all
-conflicted="$(git grep --cached -l -E '^(<{7} before|>{7} after) updating$' || true)"
+marked="$(git grep --cached -l -E '^(<{7} before|>{7} after) updating$' || true)"
+conflicted="$(printf '%s\n%s\n' "$unmerged" "$marked" | sed '/^$/d' | sort -u)"
 count="$(printf '%s' "$conflicted" | grep -c . || true)"
 title="Update from the template: ${before} -> ${after}"
 if [ "$count" = 1 ]; then
