@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
 from .matrix import ROOT
 from .releases import RELEASE_HEADING, git, recorded_releases
 from .tools import load_yaml, run, schema_errors, tool
@@ -62,3 +66,40 @@ def test_every_release_in_the_changelog_has_its_commit_in_this_history() -> None
         if subject.startswith(f"Release {tag}:"):
             changelog = git(ROOT, "show", f"{commit}:CHANGELOG.md")
             assert RELEASE_HEADING.findall(changelog)[0] == tag
+
+
+GROUPED_TESTS = """\
+import os
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    "group", [pytest.param(g, marks=pytest.mark.xdist_group(g)) for g in "abcd" for _ in "123"]
+)
+def test_record_the_worker(group):
+    with open(os.environ["WORKERS_LOG"], "a") as log:
+        log.write(f"{group} {os.environ['PYTEST_XDIST_WORKER']}\\n")
+"""
+
+
+def test_xdist_keeps_each_group_on_one_worker(tmp_path: Path) -> None:
+    """The matrix relies on --dist loadgroup: a combination's tests share one worker's render.
+
+    Some pytest and pytest-xdist versions together stop grouping without a word
+    (pytest-dev/pytest-xdist#1386); this fails instead.
+    """
+    (tmp_path / "test_grouped.py").write_text(GROUPED_TESTS)
+    log = tmp_path / "workers.log"
+    env = {**os.environ, "WORKERS_LOG": str(log)}
+    args = ["-m", "pytest", "-q", "-n", "2", "--dist", "loadgroup", "-p", "no:cacheprovider"]
+
+    done = run([sys.executable, *args, "test_grouped.py"], cwd=tmp_path, env=env)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    workers: dict[str, set[str]] = {}
+    for line in log.read_text().splitlines():
+        group, worker = line.split()
+        workers.setdefault(group, set()).add(worker)
+    assert sorted(workers) == ["a", "b", "c", "d"]
+    assert {group: len(seen) for group, seen in workers.items()} == dict.fromkeys("abcd", 1)
