@@ -309,6 +309,7 @@ def update_job_validates_with_least_permissions(
         "pull-request": {"pull-requests": "write"},
     }
     assert jobs["ci"]["uses"] == "./.github/workflows/ci.yml"
+    assert jobs["update"]["steps"][0]["with"] == {"fetch-depth": 0}
     steps = [step for job in jobs.values() for step in job.get("steps", [])]
     actions = [step["uses"] for step in steps if "uses" in step]
     assert actions
