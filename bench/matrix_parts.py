@@ -1,8 +1,9 @@
 """Benchmark: the two per-combination costs of the matrix, each the old way and the new.
 
 1. A render through copier's API: from the git repository (copier clones it for every
-   render) and from a plain-folder snapshot of the working tree (tests/renders.py).
-   RENDERS combinations, each rendered both ways, alternating.
+   render), from a plain-folder snapshot of the working tree, and from the snapshot with
+   git off PATH (tests/renders.py: copier then stops asking git about the destination's
+   core.fileMode for every file). RENDERS combinations, each rendered the three ways in turn.
 2. `mypy --strict` over a generated project: with a cache of its own (each tree cold)
    and with one cache shared by every tree a worker checks (tests/test_matrix.py). The
    same TREES distinct projects, each installed once; per tree, a cold run and a run on
@@ -15,10 +16,12 @@ from __future__ import annotations
 import subprocess
 import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 from common import median, record, timed, tool
 from copier import run_copy
+from plumbum import local
 
 from tests.matrix import ROOT, all_combinations
 from tests.renders import snapshot
@@ -33,18 +36,21 @@ TREES: list[dict[str, object]] = [
 ]
 
 
-def render(source: Path, destination: Path, data: dict[str, object], git: bool) -> float:
+def render(
+    source: Path, destination: Path, data: dict[str, object], git: bool, hide_git: bool = False
+) -> float:
     started = time.perf_counter()
-    run_copy(
-        src_path=str(source),
-        dst_path=destination,
-        data=data,
-        defaults=True,
-        unsafe=True,
-        quiet=True,
-        skip_tasks=True,
-        vcs_ref="HEAD" if git else None,
-    )
+    with local.env(PATH="") if hide_git else nullcontext():
+        run_copy(
+            src_path=str(source),
+            dst_path=destination,
+            data=data,
+            defaults=True,
+            unsafe=True,
+            quiet=True,
+            skip_tasks=True,
+            vcs_ref="HEAD" if git else None,
+        )
     return time.perf_counter() - started
 
 
@@ -54,10 +60,13 @@ def main() -> int:
         template = snapshot(work / "template")
         combos = all_combinations()
         step = max(1, len(combos) // RENDERS)
-        cloned, plain = [], []
+        cloned, plain, hidden = [], [], []
         for index, combo in enumerate(combos[::step][:RENDERS]):
             cloned.append(render(ROOT, work / f"git-{index}", combo.data, git=True))
             plain.append(render(template, work / f"plain-{index}", combo.data, git=False))
+            hidden.append(
+                render(template, work / f"hidden-{index}", combo.data, git=False, hide_git=True)
+            )
 
         env = clean_environment()
         shared = work / "shared-cache"
@@ -72,10 +81,10 @@ def main() -> int:
             seconds, _ = timed([mypy, "--cache-dir", str(shared)], project, env)
             warm.append(seconds)
 
-    per_render = median(cloned) - median(plain)
+    per_render = median(cloned) - median(hidden)
     rows = [
-        f"Renders: {len(cloned)} combinations spread over the matrix, each rendered both ways, "
-        f"alternating. mypy: {len(TREES)} distinct default-ish projects (SQLite, PostgreSQL "
+        f"Renders: {len(cloned)} combinations spread over the matrix, each rendered the three "
+        f"ways in turn. mypy: {len(TREES)} distinct default-ish projects (SQLite, PostgreSQL "
         "with problem+json, MySQL without auth, SQLite with plain builders), each installed "
         "once; per tree a run with a cache of its own (cold) and a run on the shared cache, "
         "alternating. The first tree's shared run has nothing to share yet.",
@@ -83,7 +92,8 @@ def main() -> int:
         "| part | old way | new way | saved per item |",
         "|---|---|---|---|",
         f"| render (median) | {median(cloned):.2f} s (git clone) "
-        f"| {median(plain):.2f} s (snapshot) | {per_render:.2f} s |",
+        f"| {median(plain):.2f} s (snapshot), {median(hidden):.2f} s (snapshot, git off PATH) "
+        f"| {per_render:.2f} s |",
         f"| mypy --strict per tree, trees 2-{len(TREES)} (median) "
         f"| {median(cold[1:]):.1f} s (own cache) | {median(warm[1:]):.1f} s (shared cache) "
         f"| {median(cold[1:]) - median(warm[1:]):.1f} s |",
