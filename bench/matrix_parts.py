@@ -21,10 +21,9 @@ from pathlib import Path
 
 from common import median, record, timed, tool
 from copier import run_copy
-from plumbum import local
 
 from tests.matrix import ROOT, all_combinations
-from tests.renders import snapshot
+from tests.renders import snapshot, without_git
 from tests.tools import clean_environment
 
 RENDERS = 12
@@ -40,7 +39,7 @@ def render(
     source: Path, destination: Path, data: dict[str, object], git: bool, hide_git: bool = False
 ) -> float:
     started = time.perf_counter()
-    with local.env(PATH="") if hide_git else nullcontext():
+    with without_git() if hide_git else nullcontext():
         run_copy(
             src_path=str(source),
             dst_path=destination,

@@ -34,6 +34,8 @@ GIT = [
     "-c",
     "init.defaultBranch=main",
 ]
+# The generated package's folder in the template, where releases change its modules.
+SOURCE = "template/src/{{ package_name }}"
 CONFLICT_MARKERS = re.compile(r"^(<{7}|>{7}) ", re.MULTILINE)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,15 @@ def snapshot(destination: Path) -> Path:
     return destination
 
 
+def without_git() -> AbstractContextManager[Any]:
+    """Renders with no git on PATH: the same files, written faster.
+
+    copier asks git about the destination's core.fileMode once per rendered file (a
+    subprocess each, 40% of a render), and a matrix render's destination is no repository.
+    """
+    return local.env(PATH="")
+
+
 class Renders:
     """Each combination rendered once (per worker), from a snapshot of the working tree.
 
@@ -62,10 +72,7 @@ class Renders:
             template = self.template
             destination = self.folder / f"render-{len(self.projects):03d}"
             started = time.perf_counter()
-            # Without git on PATH: copier asks git about the destination's core.fileMode
-            # once per rendered file (a subprocess each, 40% of a render), and the
-            # destination is no git repository. The files written are the same.
-            with local.env(PATH=""):
+            with without_git():
                 run_copy(
                     src_path=str(template),
                     dst_path=destination,

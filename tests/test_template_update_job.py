@@ -13,8 +13,15 @@ import subprocess
 from pathlib import Path
 
 from .matrix import ROOT
-from .owners import OWN_TIMEOUT, PACKAGE, TEMPLATE_TIMEOUT, edit_like_an_owner
+from .owners import (
+    OWN_TIMEOUT,
+    PACKAGE,
+    RELEASE_TIMEOUT,
+    TEMPLATE_TIMEOUT,
+    edit_like_an_owner,
+)
 from .releases import (
+    SOURCE,
     TemplateRepo,
     answers_of,
     commit_all,
@@ -27,9 +34,7 @@ from .tools import run, tool
 
 SCRIPT = "scripts/update-from-template.sh"
 BRANCH = "template-update"
-SOURCE = "template/src/{{ package_name }}"
 NEWER = "\nA line the newer release adds.\n"
-RELEASE_TIMEOUT = '_int(env, "WEBHOOK_TIMEOUT_SECONDS", 10)'
 IDENTITY = {
     "GIT_AUTHOR_NAME": "Template update",
     "GIT_AUTHOR_EMAIL": "template-update@example.com",

@@ -21,12 +21,14 @@ from .owners import (
     OWN_TIMEOUT,
     OWNER_TEST_PASSED,
     PACKAGE,
+    RELEASE_TIMEOUT,
     TEMPLATE_TIMEOUT,
     edit_like_an_owner,
     owner_edits_are_kept,
 )
 from .releases import (
     GIT,
+    SOURCE,
     TemplateRepo,
     answers_of,
     clone_with_releases,
@@ -49,7 +51,6 @@ from .tools import python_for, require_server, run, run_suite
 
 # -- what a newer release of the template changes -----------------------------------------
 
-SOURCE = "template/src/{{ package_name }}"
 
 RUNBOOK = "# Runbook\n\nRestart with `make run`; check `/readyz` before taking traffic.\n"
 SUPPORT = "\n## Support\n\nQuestions about this service go to its owners' channel.\n"
@@ -57,7 +58,6 @@ HEALTH_DOC = '"""The process is alive (no database call)."""'
 NEW_HEALTH_DOC = '"""The process is alive; no database call, so probes stay cheap."""'
 CONFIG_DOC = '"""Settings shared by every environment."""'
 NEW_CONFIG_DOC = '"""Settings shared by every environment; see .env.example for each."""'
-RELEASE_TIMEOUT = '_int(env, "WEBHOOK_TIMEOUT_SECONDS", 10)'
 RUNBOOK_TEST = """\
 from pathlib import Path
 
