@@ -22,6 +22,7 @@ RESERVED_PACKAGE_NAMES = frozenset(
         "alembic",
         "app",
         "apispec",
+        "celery",
         "conftest",
         "factory",
         "flask",
@@ -31,12 +32,14 @@ RESERVED_PACKAGE_NAMES = frozenset(
         "flask_sqlalchemy",
         "gunicorn",
         "jwt",
+        "kombu",
         "marshmallow",
         "migrations",
         "prometheus_client",
         "psycopg",
         "pymysql",
         "pytest",
+        "redis",
         "requests",
         "responses",
         "sqlalchemy",
@@ -156,6 +159,7 @@ class DerivedContext(ContextHook):
             return
         db = DATABASES[database]
         token_auth = context.get("auth") == "token"
+        celery = context.get("tasks") == "celery"
         factory_boy = context.get("factories") == "factory_boy"
         python = str(context.get("min_python", "3.12"))
         supported = [v for v in PYTHON_VERSIONS if _version_key(v) >= _version_key(python)]
@@ -183,6 +187,8 @@ class DerivedContext(ContextHook):
             dependencies.append(db["driver"])
         if token_auth:
             dependencies += ["pyjwt>=2.9", "limits[redis]>=5.2"]
+        if celery:
+            dependencies.append("celery[redis]>=5.5")
         test_dependencies = [
             "pytest>=9.0",
             "pytest-cov>=7.0",
@@ -196,6 +202,8 @@ class DerivedContext(ContextHook):
         lint_dependencies = ["ruff>=0.8", "mypy>=1.13", "types-flask-migrate", "types-requests"]
         if factory_boy:
             lint_dependencies.append("types-factory-boy")
+        if celery:
+            lint_dependencies.append("celery-types>=0.23")
 
         context.update(
             {
@@ -209,6 +217,9 @@ class DerivedContext(ContextHook):
                 "unreachable_database_url": db["unreachable_url"],
                 "server_database": database != "sqlite",
                 "token_auth": token_auth,
+                "celery": celery,
+                # Redis serves the login limits (token auth) and Celery's broker.
+                "uses_redis": token_auth or celery,
                 "dependencies": sorted(dependencies),
                 "test_dependencies": sorted(test_dependencies),
                 "lint_dependencies": sorted(lint_dependencies),

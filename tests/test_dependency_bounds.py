@@ -38,22 +38,25 @@ def installed_versions(project: Path) -> dict[str, Version]:
 
 
 @pytest.mark.parametrize(
-    ("database", "resolution"),
+    ("database", "resolution", "tasks"),
     [
-        ("sqlite", "lowest-direct"),
-        ("sqlite", "highest"),
-        ("postgresql", "lowest-direct"),
-        ("mysql", "lowest-direct"),
+        ("sqlite", "lowest-direct", "none"),
+        ("sqlite", "highest", "none"),
+        ("postgresql", "lowest-direct", "none"),
+        ("mysql", "lowest-direct", "none"),
+        # Celery's floor, with its real worker test on a real Redis.
+        ("postgresql", "lowest-direct", "celery"),
     ],
 )
 def test_the_suite_passes_at_each_end_of_the_dependency_bounds(
     database: str,
     resolution: str,
+    tasks: str,
     renders: Renders,
     database_servers: dict[str, str | None],
     tmp_path: Path,
 ) -> None:
-    combo = default_combination(database=database)
+    combo = default_combination(database=database, tasks=tasks)
     server = require_server(database, database_servers)
     project = tmp_path / "project"
     shutil.copytree(renders.get(combo), project)

@@ -54,6 +54,14 @@ def no_auth(answers: Answers) -> bool:
     return bool(answers["auth"] == "none")
 
 
+def celery(answers: Answers) -> bool:
+    return bool(answers["tasks"] == "celery")
+
+
+def uses_redis(answers: Answers) -> bool:
+    return token_auth(answers) or celery(answers)
+
+
 # Every file a project can have, and when it has it: a rendered project holds exactly
 # the files whose predicate holds for its answers, and no others.
 EXPECTED_FILES: list[tuple[str, Callable[[Answers], bool]]] = [
@@ -82,6 +90,7 @@ EXPECTED_FILES: list[tuple[str, Callable[[Answers], bool]]] = [
                     "cli.py",
                     "config.py",
                     "database.py",
+                    "delivery.py",
                     "edge.py",
                     "errors/__init__.py",
                     "exceptions.py",
@@ -120,9 +129,11 @@ EXPECTED_FILES: list[tuple[str, Callable[[Answers], bool]]] = [
                     "integration/test_operations.py",
                     "integration/test_posts_api.py",
                     "integration/test_users_api.py",
+                    "integration/test_webhook.py",
                     "unit/__init__.py",
                     "unit/conftest.py",
                     "unit/fakes.py",
+                    "unit/test_delivery.py",
                     "unit/test_config.py",
                     "unit/test_constraints.py",
                     "unit/test_logging.py",
@@ -136,6 +147,10 @@ EXPECTED_FILES: list[tuple[str, Callable[[Answers], bool]]] = [
     ),
     (f"src/{PACKAGE}/migrations/versions/0003_token_keys.py", token_auth),
     (f"src/{PACKAGE}/ratelimit.py", token_auth),
+    ("tests/redis_server.py", uses_redis),
+    (f"src/{PACKAGE}/outbox.py", celery),
+    (f"src/{PACKAGE}/worker.py", celery),
+    (f"src/{PACKAGE}/migrations/versions/0004_deliveries.py", celery),
     (f"src/{PACKAGE}/security.py", token_auth),
     (f"src/{PACKAGE}/api/auth.py", token_auth),
     (f"src/{PACKAGE}/services/auth.py", token_auth),
@@ -367,9 +382,10 @@ def test_ci_file_validates_and_starts_the_right_database(
         assert job["parallel"]["matrix"][1:] == [
             {"PYTHON": combination["min_python"], "RESOLUTION": "lowest-direct"}
         ]
-    token_auth = combination["auth"] == "token"
-    assert ("redis:7" in images) == token_auth
-    assert ("TEST_REDIS_URL" in env) == token_auth
+    # Login limits (token auth) and Celery's broker are tested against a real Redis.
+    redis = uses_redis(combination.data)
+    assert ("redis:7" in images) == redis
+    assert ("TEST_REDIS_URL" in env) == redis
     database_images = [image for image in images if not image.startswith("redis:")]
     if database == "sqlite":
         assert database_images == []
@@ -392,9 +408,22 @@ def test_docker_files_are_linted_and_match_the_database(
     assert schema_errors(compose, "compose-spec") == []
     assert ("db" in compose["services"]) == (combination["database"] != "sqlite")
     token_auth = combination["auth"] == "token"
-    assert ("redis" in compose["services"]) == token_auth
-    web_environment = compose["services"]["web"]["environment"]
+    celery = combination["tasks"] == "celery"
+    services = compose["services"]
+    assert ("redis" in services) == (token_auth or celery)
+    web_environment = services["web"]["environment"]
     assert ("RATELIMIT_STORAGE_URI" in web_environment) == token_auth
+    # Celery: a worker and one beat, from the web's image, on the same broker and database.
+    assert ({"worker", "beat"} & set(services)) == ({"worker", "beat"} if celery else set())
+    for name in ("web", "worker", "beat") if celery else ():
+        environment = services[name]["environment"]
+        assert environment["CELERY_BROKER_URL"] == "redis://redis:6379/0", name
+        assert environment["DATABASE_URL"] == web_environment["DATABASE_URL"], name
+        assert services[name]["depends_on"]["redis"] == {"condition": "service_healthy"}, name
+    for name in ("worker", "beat") if celery else ():
+        assert "ports" not in services[name], name
+        assert services[name]["healthcheck"] == {"disable": True}, name
+        assert f"--app={PACKAGE}.worker" in services[name]["command"], name
     assert compose["services"]["web"]["depends_on"]["migrate"] == {
         "condition": "service_completed_successfully"
     }

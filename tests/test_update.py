@@ -193,6 +193,8 @@ def test_overlapping_edits_go_to_a_rej_file_with_conflict_rej(tmp_path: Path) ->
         {"ci": "gitlab"},
         {"database": "postgresql"},
         {"error_schema": "problem", "docker": False},
+        # Background tasks added to a running project: worker, outbox and its migration.
+        {"tasks": "celery"},
     ],
     ids=lambda changed: "-".join(f"{k}={v}" for k, v in changed.items()),
 )

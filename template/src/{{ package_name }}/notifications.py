@@ -1,15 +1,19 @@
 """Outgoing notifications: a webhook called when a user is created.
 
 The service depends on the ``Notifier`` protocol, so tests pass a fake and
-production passes ``WebhookNotifier`` (or ``NullNotifier`` when no URL is set).
+production passes the one ``delivery.notifier_for`` builds (or ``NullNotifier``
+when no URL is set).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from typing import Any, Protocol
 
 import requests
+
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 
 
 class NotificationError(Exception):
@@ -17,7 +21,8 @@ class NotificationError(Exception):
 
 
 class Notifier(Protocol):
-    def user_created(self, user: Mapping[str, Any]) -> None: ...
+    def user_created(self, user: Mapping[str, Any]) -> None:
+        """Called in the transaction that creates the user: deliver only once it commits."""
 
 
 class NullNotifier:
@@ -25,25 +30,36 @@ class NullNotifier:
         return None
 
 
-class WebhookNotifier:
+def user_created_event(user: Mapping[str, Any]) -> dict[str, Any]:
+    return {"event": "user.created", "user": dict(user)}
+
+
+class Webhook:
+    """POSTs events as JSON to one URL; any failure is a NotificationError.
+
+    Each delivery carries an ``Idempotency-Key`` header: a receiver that sees the same
+    key twice (a retry after a lost answer) can ignore the second.
+    """
+
     def __init__(self, url: str, timeout: float = 5.0, session: requests.Session | None = None):
         self.url = url
         self.timeout = timeout
         self.session = session or requests.Session()
 
-    def user_created(self, user: Mapping[str, Any]) -> None:
-        self._send({"event": "user.created", "user": dict(user)})
-
-    def _send(self, payload: Mapping[str, Any]) -> None:
+    def post(self, payload: Mapping[str, Any], idempotency_key: str | None = None) -> None:
+        headers = {IDEMPOTENCY_KEY_HEADER: idempotency_key or uuid.uuid4().hex}
         try:
-            response = self.session.post(self.url, json=payload, timeout=self.timeout)
+            response = self.session.post(
+                self.url, json=payload, headers=headers, timeout=self.timeout
+            )
             response.raise_for_status()
         except requests.RequestException as error:
             raise NotificationError(f"webhook {self.url} failed: {error}") from error
 
 
-def notifier_from_config(config: Mapping[str, Any]) -> Notifier:
+def webhook_from_config(config: Mapping[str, Any]) -> Webhook | None:
+    """The configured webhook, or None when USER_WEBHOOK_URL is empty."""
     url = config.get("USER_WEBHOOK_URL")
     if not url:
-        return NullNotifier()
-    return WebhookNotifier(url, timeout=config.get("WEBHOOK_TIMEOUT_SECONDS", 5))
+        return None
+    return Webhook(url, timeout=config.get("WEBHOOK_TIMEOUT_SECONDS", 5))

@@ -9,6 +9,9 @@ import re
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from ipaddress import ip_address, ip_network
 from typing import Any
@@ -22,6 +25,7 @@ from prometheus_client import (
     multiprocess,
 )
 from prometheus_client.exposition import generate_latest
+from prometheus_client.registry import Collector
 
 SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -30,6 +34,8 @@ REQUEST_ID_HEADER = "X-Request-ID"
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 access_logger = logging.getLogger(__name__ + ".access")
+# The request id of the request that caused the work at hand, outside any request (a task).
+_carried_request_id: ContextVar[str | None] = ContextVar("carried_request_id", default=None)
 
 
 class Metrics:
@@ -51,6 +57,12 @@ class Metrics:
             labels,
             registry=self.registry,
         )
+        self.collectors: list[Collector] = []
+
+    def include(self, collector: Collector) -> None:
+        """Serve ``collector``'s metrics too (values kept outside this process)."""
+        self.registry.register(collector)
+        self.collectors.append(collector)
 
     def observe(self, method: str, endpoint: str, status: int, seconds: float) -> None:
         method = method if method in KNOWN_METHODS else "other"
@@ -75,11 +87,26 @@ class Metrics:
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+            for collector in self.collectors:
+                registry.register(collector)
         return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 
 def current_request_id() -> str | None:
-    return g.get("request_id") if has_request_context() else None
+    if has_request_context():
+        request_id: str | None = g.get("request_id")
+        return request_id
+    return _carried_request_id.get()
+
+
+@contextmanager
+def carried_request_id(request_id: str | None) -> Iterator[None]:
+    """Log lines written inside carry ``request_id`` (work a request caused, done later)."""
+    token = _carried_request_id.set(request_id)
+    try:
+        yield
+    finally:
+        _carried_request_id.reset(token)
 
 
 def _start_request() -> None:

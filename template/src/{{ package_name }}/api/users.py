@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import current_app, url_for
 
+from ..delivery import notifier_for
 from ..extensions import db
-from ..notifications import notifier_from_config
 from ..schemas import PageQuery, UserCreate, UserListResponse, UserResponse, UserUpdate
 from ..services.users import UserService
 from . import Blueprint, listed
@@ -17,7 +17,7 @@ blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="User
 
 
 def user_service() -> UserService:
-    return UserService(db.session(), notifier_from_config(current_app.config))
+    return UserService(db.session(), notifier_for(current_app, db.session()))
 
 
 @blp.get("")

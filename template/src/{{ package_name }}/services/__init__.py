@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,20 +20,60 @@ T = TypeVar("T")
 CONFLICT = "The request conflicts with existing data."
 
 
-def commit(session: Session, conflicts: Mapping[str, str] | None = None) -> None:
-    """Commit, or raise ConflictError when a constraint refuses the write.
+@contextmanager
+def conflicts_raised(session: Session, conflicts: Mapping[str, str] | None) -> Iterator[None]:
+    """Turn a constraint's refusal into ConflictError, after rolling the session back.
 
     ``conflicts`` gives the message for each constraint by name (a taken email, say);
     any other constraint gets a plain conflict. Races end here too: a row that another
     request deleted between a check and this write (a post's author) is a conflict,
-    never an unexpected error. The session is rolled back.
+    never an unexpected error.
     """
     try:
-        session.commit()
+        yield
     except IntegrityError as error:
         session.rollback()
         constraint = violated_constraint(error, Base.metadata) or ""
         raise ConflictError((conflicts or {}).get(constraint, CONFLICT)) from None
+
+
+def commit(session: Session, conflicts: Mapping[str, str] | None = None) -> None:
+    """Commit, or raise ConflictError when a constraint refuses the write."""
+    with conflicts_raised(session, conflicts):
+        session.commit()
+
+
+def flush(session: Session, conflicts: Mapping[str, str] | None = None) -> None:
+    """Write pending rows without committing (new rows get their ids), or raise ConflictError."""
+    with conflicts_raised(session, conflicts):
+        session.flush()
+
+
+AFTER_COMMIT = "after_commit"
+
+
+def after_commit(session: Session, action: Callable[[], None]) -> None:
+    """Run ``action`` once ``session``'s transaction commits; never if it rolls back.
+
+    For effects outside the database (a webhook, a queued task) that must follow
+    only a write that happened. ``action`` runs after the commit, so it must not
+    raise: the data is written whatever it does.
+    """
+    if not session.in_transaction():
+        # Belongs to the transaction that is about to begin: its rollback forgets it too.
+        session.begin()
+    session.info.setdefault(AFTER_COMMIT, []).append(action)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    for action in session.info.pop(AFTER_COMMIT, []):
+        action()
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_after_commit(session: Session, previous_transaction: Any) -> None:
+    session.info.pop(AFTER_COMMIT, None)
 
 
 @dataclass(frozen=True)

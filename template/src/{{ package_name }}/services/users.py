@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,10 +10,8 @@ from sqlalchemy.orm import Session
 
 from ..exceptions import ConflictError, NotFoundError, PermissionDeniedError
 from ..models import Role, User
-from ..notifications import NotificationError, Notifier
-from . import Page, commit, paginate
-
-logger = logging.getLogger(__name__)
+from ..notifications import Notifier
+from . import Page, commit, flush, paginate
 
 EMAIL_TAKEN = "A user with this email already exists."
 # What the client is told when a write breaks one of these constraints.
@@ -39,14 +36,12 @@ class UserService:
     def create(self, data: Mapping[str, Any]) -> User:
         user = User(**data)
         self.session.add(user)
+        flush(self.session, CONFLICTS)
+        # In the same transaction: the notification goes out only if the user is committed.
+        self.notifier.user_created(
+            {"id": user.id, "email": user.email, "name": user.name, "role": user.role}
+        )
         commit(self.session, CONFLICTS)
-        try:
-            self.notifier.user_created(
-                {"id": user.id, "email": user.email, "name": user.name, "role": user.role}
-            )
-        except NotificationError as error:
-            # The user exists: a failed notification is logged, not reported as a failed request.
-            logger.warning("user.created notification for user %s failed: %s", user.id, error)
         return user
 
     def update(self, user_id: int, changes: Mapping[str, Any], actor: User | None = None) -> User:

@@ -1,0 +1,193 @@
+"""``tasks=celery``, served for real: gunicorn, a Celery worker and beat on a real Redis.
+
+A project on SQLite and one on PostgreSQL are served by two gunicorn workers in
+production settings. A user created over HTTP has its webhook delivered by a
+separate worker process to a receiver on loopback that fails twice first; a
+delivery whose request could not reach the broker is queued by beat's relay.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from .matrix import default_combination
+from .renders import Renders
+from .served import ADMIN_EMAIL, ADMIN_PASSWORD, PACKAGE, Project, delete_keys, redis_url, stop
+from .tools import require_server
+
+UNREACHABLE_BROKER = "redis://127.0.0.1:9/0"
+
+
+class Receiver(BaseHTTPRequestHandler):
+    """Answers 503 to the first ``failures`` posts, then 204; records each one."""
+
+    failures = 0
+    received: ClassVar[list[tuple[int, str, dict[str, Any]]]] = []
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        status = 503 if len(self.received) < self.failures else 204
+        self.received.append((status, self.headers["Idempotency-Key"], body))
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet."""
+
+
+@contextmanager
+def receiver(failures: int) -> Iterator[tuple[str, type[Receiver]]]:
+    handler = type("Receiving", (Receiver,), {"failures": failures, "received": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/hooks", handler
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
+def celery(project: Project, command: str, log: Path, **env: str) -> Iterator[None]:
+    """``celery worker`` or ``celery beat`` of the project, in a process of its own."""
+    arguments = ["--pool=solo"] if command == "worker" else [f"--schedule={log}.schedule"]
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [str(project.venv / "celery"), f"--app={PACKAGE}.worker", command, *arguments],
+            cwd=project.root,
+            env=project.env | env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield
+        finally:
+            stop(process)
+
+
+def wait_for(condition: Callable[[], bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return condition()
+
+
+def task_runs(metrics: str, outcome: str) -> float:
+    series = "celery_tasks_total{" + f'outcome="{outcome}",task="deliveries.deliver"' + "}"
+    for line in metrics.splitlines():
+        name, _, value = line.rpartition(" ")
+        if name == series:
+            return float(value)
+    return 0.0
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def project(
+    request: pytest.FixtureRequest,
+    renders: Renders,
+    database_servers: dict[str, str | None],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Project]:
+    broker = redis_url()
+    server = require_server(request.param, database_servers)
+    combo = default_combination(database=request.param, tasks="celery")
+    tmp_path = tmp_path_factory.mktemp(f"tasks-{request.param}")
+    served = Project(renders.get(combo), combo, tmp_path, server)
+    served.env |= {
+        "CELERY_BROKER_URL": broker,
+        # Every broker key and task counter of this run under the prefix deleted afterwards.
+        "CELERY_KEY_PREFIX": f"{served.prefix}:",
+        "WEBHOOK_RETRY_FIRST_SECONDS": "1",
+        "DELIVERY_RELAY_SECONDS": "1",
+        "DELIVERY_STALE_SECONDS": "1",
+    }
+    try:
+        served.prepare()
+        yield served
+    finally:
+        delete_keys(served.prefix)
+        served.drop_database()
+
+
+def test_a_worker_delivers_a_new_users_webhook_after_two_failures(project: Project) -> None:
+    logs = project.root / "logs"
+    logs.mkdir(exist_ok=True)
+    with receiver(failures=2) as (url, handler):
+        hooks = {"USER_WEBHOOK_URL": url}
+        with (
+            project.serve(workers=2, **hooks) as service,
+            celery(project, "worker", logs / "worker.log", **hooks),
+        ):
+            admin = service.bearer(ADMIN_EMAIL, ADMIN_PASSWORD)
+            created = service.request(
+                "POST",
+                "/api/v1/users",
+                json_body={"email": "grace@example.com", "name": "Grace", "password": "x" * 12},
+                headers=admin | {"X-Request-ID": "create-grace-1"},
+            )
+            delivered = wait_for(lambda: any(s == 204 for s, _, _ in handler.received), 60)
+            metrics = service.request("GET", "/metrics").body.decode()
+            ready = service.request("GET", "/readyz")
+        worker_log = (logs / "worker.log").read_text()
+
+    assert created.status == 201, created.body
+    assert delivered, worker_log[-3000:]
+    assert [status for status, _, _ in handler.received] == [503, 503, 204]
+    keys = {key for _, key, _ in handler.received}
+    assert len(keys) == 1
+    assert handler.received[-1][2]["user"]["email"] == "grace@example.com"
+    assert (task_runs(metrics, "retried"), task_runs(metrics, "succeeded")) == (2, 1)
+    assert ready.status == 200, ready.body
+    # The worker's JSON log lines carry the id of the request that created the user.
+    entries = [json.loads(line) for line in worker_log.splitlines() if line.startswith("{")]
+    delivery_lines = [entry for entry in entries if keys.pop() in entry["message"]]
+    assert delivery_lines, worker_log[-3000:]
+    assert {entry.get("request_id") for entry in delivery_lines} == {"create-grace-1"}
+
+
+def test_a_delivery_the_request_could_not_queue_is_relayed_by_beat(project: Project) -> None:
+    logs = project.root / "logs"
+    logs.mkdir(exist_ok=True)
+    with receiver(failures=0) as (url, handler):
+        hooks = {"USER_WEBHOOK_URL": url}
+        # The web service cannot reach the broker; the worker and beat can.
+        with project.serve(workers=2, CELERY_BROKER_URL=UNREACHABLE_BROKER, **hooks) as service:
+            admin = service.bearer(ADMIN_EMAIL, ADMIN_PASSWORD)
+            started = time.monotonic()
+            created = service.request(
+                "POST",
+                "/api/v1/users",
+                json_body={"email": "linus@example.com", "name": "Linus", "password": "x" * 12},
+                headers=admin,
+            )
+            seconds = time.monotonic() - started
+            not_ready = service.request("GET", "/readyz")
+        nothing_yet = list(handler.received)
+        with (
+            celery(project, "worker", logs / "relay-worker.log", **hooks),
+            celery(project, "beat", logs / "beat.log", **hooks),
+        ):
+            delivered = wait_for(lambda: bool(handler.received), 60)
+        beat_log = (logs / "beat.log").read_text()
+
+    assert created.status == 201, created.body
+    # The broker's connect timeout (2 s by default) bounds what its absence costs a request.
+    assert seconds < 10
+    assert not_ready.status == 503
+    assert nothing_yet == []
+    assert delivered, beat_log[-3000:]
+    assert [body["user"]["email"] for _, _, body in handler.received] == ["linus@example.com"]
