@@ -26,6 +26,8 @@ from .served import ADMIN_EMAIL, ADMIN_PASSWORD, PACKAGE, Project, delete_keys, 
 from .tools import require_server
 
 UNREACHABLE_BROKER = "redis://127.0.0.1:9/0"
+# One worker installs and migrates each project once for both scenarios.
+pytestmark = pytest.mark.xdist_group("background-tasks")
 
 
 class Receiver(BaseHTTPRequestHandler):
