@@ -190,7 +190,9 @@ class Project:
             "SECRET_KEY": SECRET_KEY,
             "ADMIN_PASSWORD": ADMIN_PASSWORD,
             "LOG_FORMAT": "json",
+            # Its Redis keys (login limits; Celery's broker and task counters) under one prefix.
             "RATELIMIT_KEY_PREFIX": self.prefix,
+            "CELERY_KEY_PREFIX": f"{self.prefix}:",
         }
         self.venv = install_project(self.root, self.python, self.env)
         self.server = server
@@ -254,6 +256,24 @@ class Project:
                 yield service
             finally:
                 stop(server)
+
+
+@contextmanager
+def prepared_project(
+    source: Path, combo: Combination, tmp_path: Path, server: str | None, **env: str
+) -> Iterator[Project]:
+    """``combo`` installed, migrated and given its admin, with ``env`` added to its settings.
+
+    Its Redis keys (under its prefix) and its server database go afterwards.
+    """
+    project = Project(source, combo, tmp_path, server)
+    project.env |= env
+    try:
+        project.prepare()
+        yield project
+    finally:
+        delete_keys(project.prefix)
+        project.drop_database()
 
 
 def stop(server: subprocess.Popen[bytes]) -> None:

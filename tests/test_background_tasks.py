@@ -22,7 +22,7 @@ import pytest
 
 from .matrix import default_combination
 from .renders import Renders
-from .served import ADMIN_EMAIL, ADMIN_PASSWORD, PACKAGE, Project, delete_keys, redis_url, stop
+from .served import ADMIN_EMAIL, ADMIN_PASSWORD, PACKAGE, Project, prepared_project, redis_url, stop
 from .tools import require_server
 
 UNREACHABLE_BROKER = "redis://127.0.0.1:9/0"
@@ -108,21 +108,15 @@ def project(
     server = require_server(request.param, database_servers)
     combo = default_combination(database=request.param, tasks="celery")
     tmp_path = tmp_path_factory.mktemp(f"tasks-{request.param}")
-    served = Project(renders.get(combo), combo, tmp_path, server)
-    served.env |= {
+    # The broker keys and task counters go under the project's Redis prefix.
+    settings = {
         "CELERY_BROKER_URL": broker,
-        # Every broker key and task counter of this run under the prefix deleted afterwards.
-        "CELERY_KEY_PREFIX": f"{served.prefix}:",
         "WEBHOOK_RETRY_FIRST_SECONDS": "1",
         "DELIVERY_RELAY_SECONDS": "1",
         "DELIVERY_STALE_SECONDS": "1",
     }
-    try:
-        served.prepare()
+    with prepared_project(renders.get(combo), combo, tmp_path, server, **settings) as served:
         yield served
-    finally:
-        delete_keys(served.prefix)
-        served.drop_database()
 
 
 def test_a_worker_delivers_a_new_users_webhook_after_two_failures(project: Project) -> None:

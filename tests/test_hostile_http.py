@@ -32,7 +32,7 @@ from .served import (
     ADMIN_PASSWORD,
     Project,
     Service,
-    delete_keys,
+    prepared_project,
     redis_url,
     trickle,
 )
@@ -56,13 +56,8 @@ def project(
     server = require_server(request.param, database_servers)
     combo = default_combination(database=request.param)
     tmp_path = tmp_path_factory.mktemp(f"served-{request.param}")
-    served = Project(renders.get(combo), combo, tmp_path, server)
-    try:
-        served.prepare()
+    with prepared_project(renders.get(combo), combo, tmp_path, server) as served:
         yield served
-    finally:
-        delete_keys(served.prefix)
-        served.drop_database()
 
 
 @pytest.fixture(scope="module")
