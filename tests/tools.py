@@ -120,7 +120,6 @@ class SuiteResult:
     output: str
     returncode: int
     seconds: float
-    bin: Path
 
 
 PASSED = re.compile(r"(\d+) passed")
@@ -151,34 +150,20 @@ def python_for(version: str) -> str:
     return python
 
 
-def install_project(
-    project: Path, python: str, env: dict[str, str], environment: Path | None = None
-) -> Path:
-    """``uv sync`` the project into its own ``.venv`` or into ``environment``; its ``bin`` folder.
-
-    The sync is exact: whatever an earlier project left in ``environment`` and this one
-    does not ask for is removed, so a missing dependency still fails.
-    """
-    if environment is not None:
-        env = env | {"UV_PROJECT_ENVIRONMENT": str(environment)}
+def install_project(project: Path, python: str, env: dict[str, str]) -> Path:
+    """``uv sync`` the project's own environment; its ``bin`` folder."""
     sync = run([tool("uv"), "sync", "--quiet", "--python", python], cwd=project, env=env)
     assert sync.returncode == 0, f"{project.name}: uv sync failed\n{sync.stderr}"
-    return (environment or project / ".venv") / "bin"
+    return project / ".venv/bin"
 
 
-def run_suite(
-    project: Path,
-    python: str,
-    server: str | None,
-    *pytest_args: str,
-    environment: Path | None = None,
-) -> SuiteResult:
+def run_suite(project: Path, python: str, server: str | None, *pytest_args: str) -> SuiteResult:
     """Install the project and run its suite (on ``server`` when given); it must pass."""
     env = clean_environment()
     if server is not None:
         env["TEST_DATABASE_URL"] = server
     started = time.perf_counter()
-    venv = install_project(project, python, env, environment)
+    venv = install_project(project, python, env)
     suite = run(
         [str(venv / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", *pytest_args],
         cwd=project,
@@ -190,7 +175,7 @@ def run_suite(
     assert suite.returncode == 0, f"{project.name}: generated suite failed\n{output[-6000:]}"
     passed = PASSED.search(output)
     assert passed is not None, output[-2000:]
-    return SuiteResult(int(passed[1]), output, suite.returncode, seconds, venv)
+    return SuiteResult(int(passed[1]), output, suite.returncode, seconds)
 
 
 def require_server(database: str, servers: dict[str, str | None]) -> str | None:
