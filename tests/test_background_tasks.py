@@ -188,3 +188,33 @@ def test_a_delivery_the_request_could_not_queue_is_relayed_by_beat(project: Proj
     assert nothing_yet == []
     assert delivered, beat_log[-3000:]
     assert [body["user"]["email"] for _, _, body in handler.received] == ["linus@example.com"]
+
+
+# Last: its stateful phase may change the admin's password.
+@pytest.mark.parametrize("project", ["postgresql"], indirect=True)
+def test_an_api_tester_finds_nothing_while_a_worker_delivers(project: Project) -> None:
+    """Every check of the API tester, with deliveries queued and run for each user it makes.
+
+    On PostgreSQL. On SQLite a worker's delivery fails with "database is locked" when a
+    request writes while the webhook call is in flight: the worker's transaction read the
+    row before, and SQLite refuses to turn it into a write (an open defect).
+    """
+    logs = project.root / "logs"
+    logs.mkdir(exist_ok=True)
+    with receiver(failures=0) as (url, handler):
+        hooks = {"USER_WEBHOOK_URL": url}
+        with (
+            project.serve(workers=2, **hooks) as service,
+            celery(project, "worker", logs / "tester-worker.log", **hooks),
+        ):
+            project.api_tester_finds_nothing(service)
+            delivered = wait_for(lambda: bool(handler.received), 30)
+        worker_log = (logs / "tester-worker.log").read_text()
+
+    # The tester made users: their deliveries went through the worker, none failed.
+    assert delivered, worker_log[-3000:]
+    assert {status for status, _, _ in handler.received} == {204}
+    # The worker logs JSON (errors at level ERROR), Celery's own start-up lines as text.
+    entries = [json.loads(line) for line in worker_log.splitlines() if line.startswith("{")]
+    assert [entry for entry in entries if entry["level"] in {"ERROR", "CRITICAL"}] == []
+    assert "Traceback" not in worker_log, worker_log[-3000:]
