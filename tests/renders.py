@@ -109,6 +109,19 @@ def jinja_compiled_once() -> Iterator[None]:
         yield
 
 
+def render(template: Path, destination: Path, combo: Combination) -> None:
+    """``combo`` rendered from ``template`` with copier's API, its tasks skipped."""
+    run_copy(
+        src_path=str(template),
+        dst_path=destination,
+        data=combo.data,
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+        skip_tasks=True,
+    )
+
+
 class Renders:
     """Each combination rendered once (per worker), from a snapshot of the working tree.
 
@@ -136,15 +149,7 @@ class Renders:
             destination = self.folder / f"render-{len(self.projects):03d}"
             started = time.perf_counter()
             with without_git(), jinja_compiled_once():
-                run_copy(
-                    src_path=str(template),
-                    dst_path=destination,
-                    data=combo.data,
-                    defaults=True,
-                    unsafe=True,
-                    quiet=True,
-                    skip_tasks=True,
-                )
+                render(template, destination, combo)
             self.seconds[combo.id] = time.perf_counter() - started
             self.projects[combo.id] = destination
         return self.projects[combo.id]

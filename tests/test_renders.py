@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from copier import run_copy
 
 from .matrix import Combination, all_combinations
-from .renders import _COMPILED, jinja_compiled_once, snapshot, without_git
+from .renders import _COMPILED, jinja_compiled_once, render, snapshot, without_git
 
 # Combinations far apart in the matrix: every question takes more than one value among them.
 SPREAD = all_combinations()[::97]
@@ -22,16 +21,8 @@ def files_of(project: Path) -> dict[str, bytes]:
     }
 
 
-def render(template: Path, destination: Path, combo: Combination) -> dict[str, bytes]:
-    run_copy(
-        src_path=str(template),
-        dst_path=destination,
-        data=combo.data,
-        defaults=True,
-        unsafe=True,
-        quiet=True,
-        skip_tasks=True,
-    )
+def rendered_files(template: Path, destination: Path, combo: Combination) -> dict[str, bytes]:
+    render(template, destination, combo)
     return files_of(destination)
 
 
@@ -49,11 +40,11 @@ def test_the_spread_covers_every_question() -> None:
 def test_a_fast_render_writes_the_same_files(
     template: Path, tmp_path: Path, combo: Combination
 ) -> None:
-    plain = render(template, tmp_path / "plain", combo)
+    plain = rendered_files(template, tmp_path / "plain", combo)
     with without_git(), jinja_compiled_once():
         render(template, tmp_path / "warm-up", combo)
         compiled = len(_COMPILED)
-        fast = render(template, tmp_path / "fast", combo)
+        fast = rendered_files(template, tmp_path / "fast", combo)
 
     assert compiled > 50
     # The second render compiled nothing: every template and file name came from the cache.
