@@ -97,17 +97,18 @@ def task_runs(metrics: str, outcome: str) -> float:
     return 0.0
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def project(
-    request: pytest.FixtureRequest,
+@contextmanager
+def celery_project(
+    database: str,
     renders: Renders,
     database_servers: dict[str, str | None],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Project]:
+    """The celery project on ``database``, installed, migrated, with its admin."""
     broker = redis_url()
-    server = require_server(request.param, database_servers)
-    combo = default_combination(database=request.param, tasks="celery")
-    tmp_path = tmp_path_factory.mktemp(f"tasks-{request.param}")
+    server = require_server(database, database_servers)
+    combo = default_combination(database=database, tasks="celery")
+    tmp_path = tmp_path_factory.mktemp(f"tasks-{database}")
     # The broker keys and task counters go under the project's Redis prefix.
     settings = {
         "CELERY_BROKER_URL": broker,
@@ -116,6 +117,17 @@ def project(
         "DELIVERY_STALE_SECONDS": "1",
     }
     with prepared_project(renders.get(combo), combo, tmp_path, server, **settings) as served:
+        yield served
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def project(
+    request: pytest.FixtureRequest,
+    renders: Renders,
+    database_servers: dict[str, str | None],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Project]:
+    with celery_project(request.param, renders, database_servers, tmp_path_factory) as served:
         yield served
 
 
@@ -190,18 +202,24 @@ def test_a_delivery_the_request_could_not_queue_is_relayed_by_beat(project: Proj
     assert [body["user"]["email"] for _, _, body in handler.received] == ["linus@example.com"]
 
 
-# Last: its stateful phase may change the admin's password.
-@pytest.mark.parametrize("project", ["postgresql"], indirect=True)
-def test_an_api_tester_finds_nothing_while_a_worker_delivers(project: Project) -> None:
+def test_an_api_tester_finds_nothing_while_a_worker_delivers(
+    renders: Renders,
+    database_servers: dict[str, str | None],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
     """Every check of the API tester, with deliveries queued and run for each user it makes.
 
     On PostgreSQL. On SQLite a worker's delivery fails with "database is locked" when a
     request writes while the webhook call is in flight: the worker's transaction read the
-    row before, and SQLite refuses to turn it into a write (an open defect).
+    row before, and SQLite refuses to turn it into a write (an open defect). A project of
+    its own: the tester's stateful phase may change the admin's password.
     """
-    logs = project.root / "logs"
-    logs.mkdir(exist_ok=True)
-    with receiver(failures=0) as (url, handler):
+    with (
+        celery_project("postgresql", renders, database_servers, tmp_path_factory) as project,
+        receiver(failures=0) as (url, handler),
+    ):
+        logs = project.root / "logs"
+        logs.mkdir(exist_ok=True)
         hooks = {"USER_WEBHOOK_URL": url}
         with (
             project.serve(workers=2, **hooks) as service,
