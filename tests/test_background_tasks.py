@@ -202,20 +202,24 @@ def test_a_delivery_the_request_could_not_queue_is_relayed_by_beat(project: Proj
     assert [body["user"]["email"] for _, _, body in handler.received] == ["linus@example.com"]
 
 
+# On another worker than the module's other tests: each tester run takes a while.
+@pytest.mark.xdist_group("background-tasks-tester")
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_an_api_tester_finds_nothing_while_a_worker_delivers(
+    database: str,
     renders: Renders,
     database_servers: dict[str, str | None],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     """Every check of the API tester, with deliveries queued and run for each user it makes.
 
-    On PostgreSQL. On SQLite a worker's delivery fails with "database is locked" when a
-    request writes while the webhook call is in flight: the worker's transaction read the
-    row before, and SQLite refuses to turn it into a write (an open defect). A project of
-    its own: the tester's stateful phase may change the admin's password.
+    Requests write while webhook calls are in flight: on SQLite a worker that held a
+    transaction open across the call could not write its outcome afterwards ("database is
+    locked"). A project of its own: the tester's stateful phase may change the admin's
+    password.
     """
     with (
-        celery_project("postgresql", renders, database_servers, tmp_path_factory) as project,
+        celery_project(database, renders, database_servers, tmp_path_factory) as project,
         receiver(failures=0) as (url, handler),
     ):
         logs = project.root / "logs"
