@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import requests
 
@@ -38,7 +39,9 @@ class Webhook:
     """POSTs events as JSON to one URL; any failure is a NotificationError.
 
     Each delivery carries an ``Idempotency-Key`` header: a receiver that sees the same
-    key twice (a retry after a lost answer) can ignore the second.
+    key twice (a retry after a lost answer) can ignore the second. Errors name only the
+    receiver's host: a webhook URL's credentials, path or query are often its secret,
+    and errors end up in logs and in the outbox.
     """
 
     def __init__(self, url: str, timeout: float = 5.0, session: requests.Session | None = None):
@@ -54,7 +57,25 @@ class Webhook:
             )
             response.raise_for_status()
         except requests.RequestException as error:
-            raise NotificationError(f"webhook {self.url} failed: {error}") from error
+            # Not chained: requests' own message (and so a traceback) holds the whole URL.
+            raise NotificationError(f"webhook {origin(self.url)} {failure(error)}") from None
+
+
+def origin(url: str) -> str:
+    """``scheme://host:port`` of a URL, without credentials, path or query."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+
+
+def failure(error: requests.RequestException) -> str:
+    """What went wrong with a call, in words that hold no part of its URL."""
+    if isinstance(error, requests.HTTPError) and error.response is not None:
+        return f"answered HTTP {error.response.status_code}"
+    if isinstance(error, requests.Timeout):
+        return "timed out"
+    if isinstance(error, requests.ConnectionError):
+        return "could not be reached"
+    return f"failed ({type(error).__name__})"
 
 
 def webhook_from_config(config: Mapping[str, Any]) -> Webhook | None:
