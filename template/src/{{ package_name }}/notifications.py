@@ -52,13 +52,18 @@ class Webhook:
     def post(self, payload: Mapping[str, Any], idempotency_key: str | None = None) -> None:
         headers = {IDEMPOTENCY_KEY_HEADER: idempotency_key or uuid.uuid4().hex}
         try:
+            # A redirect is not followed: it would send the event (or, as a GET, drop it)
+            # wherever the answer points, inside the worker's network too.
             response = self.session.post(
-                self.url, json=payload, headers=headers, timeout=self.timeout
+                self.url, json=payload, headers=headers, timeout=self.timeout, allow_redirects=False
             )
-            response.raise_for_status()
         except requests.RequestException as error:
             # Not chained: requests' own message (and so a traceback) holds the whole URL.
             raise NotificationError(f"webhook {origin(self.url)} {failure(error)}") from None
+        if not 200 <= response.status_code < 300:
+            raise NotificationError(
+                f"webhook {origin(self.url)} answered HTTP {response.status_code}"
+            )
 
 
 def origin(url: str) -> str:
@@ -69,8 +74,6 @@ def origin(url: str) -> str:
 
 def failure(error: requests.RequestException) -> str:
     """What went wrong with a call, in words that hold no part of its URL."""
-    if isinstance(error, requests.HTTPError) and error.response is not None:
-        return f"answered HTTP {error.response.status_code}"
     if isinstance(error, requests.Timeout):
         return "timed out"
     if isinstance(error, requests.ConnectionError):
