@@ -82,8 +82,18 @@ def failure(error: requests.RequestException) -> str:
 
 
 def webhook_from_config(config: Mapping[str, Any]) -> Webhook | None:
-    """The configured webhook, or None when USER_WEBHOOK_URL is empty."""
+    """The configured webhook, or None when USER_WEBHOOK_URL is empty.
+
+    Raises ValueError for a URL that cannot be called; the message does not repeat it.
+    """
     url = config.get("USER_WEBHOOK_URL")
     if not url:
         return None
+    try:
+        parts = urlsplit(url)
+        callable_url = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        callable_url = False
+    if not callable_url:
+        raise ValueError("USER_WEBHOOK_URL must be an http:// or https:// URL with a host name")
     return Webhook(url, timeout=config.get("WEBHOOK_TIMEOUT_SECONDS", 5))
