@@ -100,6 +100,12 @@ def check_cache() -> dict[tuple[str, str], Any]:
 
 
 @pytest.fixture(scope="session")
+def suite_environments(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where this worker installs and byte-compiles the generated suites it runs."""
+    return tmp_path_factory.getbasetemp() / "suite-environments"
+
+
+@pytest.fixture(scope="session")
 def database_servers() -> dict[str, str | None]:
     """Reachable servers by database; None where the server does not answer."""
     return {name: url if server_reachable(url) else None for name, url in SERVER_URLS.items()}

@@ -456,6 +456,7 @@ def test_generated_suite_passes_and_type_checks(
     renders: Renders,
     database_servers: dict[str, str | None],
     mypy_cache: Path,
+    suite_environments: Path,
     tmp_path: Path,
     record_property: Any,
 ) -> None:
@@ -470,10 +471,10 @@ def test_generated_suite_passes_and_type_checks(
     project = tmp_path / combo.id
     shutil.copytree(renders.get(combo), project)
 
-    suite = run_suite(project, python, server)
+    suite = run_suite(project, python, server, environments=suite_environments)
     started = time.perf_counter()
     typed = run(
-        [str(project / ".venv/bin/mypy"), "--cache-dir", str(mypy_cache / combo["min_python"])],
+        [str(suite.bin / "mypy"), "--cache-dir", str(mypy_cache / combo["min_python"])],
         cwd=project,
         env=clean_environment(),
     )

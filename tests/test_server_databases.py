@@ -13,7 +13,10 @@ from .tools import python_for, require_server, run_suite
 
 @pytest.mark.parametrize("database", ["postgresql", "mysql"])
 def test_a_command_line_render_passes_on_the_real_server(
-    database: str, database_servers: dict[str, str | None], tmp_path: Path
+    database: str,
+    database_servers: dict[str, str | None],
+    suite_environments: Path,
+    tmp_path: Path,
 ) -> None:
     server = require_server(database, database_servers)
     python = python_for(matrix_defaults()["min_python"])
@@ -22,7 +25,7 @@ def test_a_command_line_render_passes_on_the_real_server(
     code, output = copier_copy(project, "--defaults", "--data", f"database={database}")
     assert code == 0, output
 
-    output = run_suite(project, python, server, "-rA").output
+    output = run_suite(project, python, server, "-rA", environments=suite_environments).output
     # The migrations test (empty -> head -> base -> head) and the drift check ran and passed.
     for test in (
         "test_downgrade_to_base_and_upgrade_again",

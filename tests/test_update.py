@@ -109,6 +109,7 @@ def test_an_update_keeps_owner_edits_and_brings_the_new_release(
     database: str,
     error_schema: str,
     database_servers: dict[str, str | None],
+    suite_environments: Path,
     tmp_path: Path,
 ) -> None:
     server = require_server(database, database_servers)
@@ -129,7 +130,8 @@ def test_an_update_keeps_owner_edits_and_brings_the_new_release(
     assert conflicts_in(project_files(project).items()) == []
     fresh = copy_project(template, tmp_path / "fresh", answers)
     untouched_files_match_a_fresh_copy(project, fresh)
-    suite = run_suite(project, python_for(matrix_defaults()["min_python"]), server, "-rA")
+    python = python_for(matrix_defaults()["min_python"])
+    suite = run_suite(project, python, server, "-rA", environments=suite_environments)
     assert OWNER_TEST_PASSED in suite.output
     assert RELEASE_TEST_PASSED in suite.output
 

@@ -120,6 +120,7 @@ def test_a_project_from_every_release_updates_to_this_checkout(
     answered: str,
     released_template: ReleasedTemplate,
     database_servers: dict[str, str | None],
+    suite_environments: Path,
     record_property: Any,
     tmp_path: Path,
 ) -> None:
@@ -159,5 +160,7 @@ def test_a_project_from_every_release_updates_to_this_checkout(
     assert differing == EDITED
     digest = project_digest(project)
     if digest not in released_template.suites:
-        released_template.suites[digest] = run_suite(project, python_for(MIN_PYTHON), server, "-rA")
+        released_template.suites[digest] = run_suite(
+            project, python_for(MIN_PYTHON), server, "-rA", environments=suite_environments
+        )
     assert OWNER_TEST_PASSED in released_template.suites[digest].output

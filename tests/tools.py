@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 import re
@@ -120,6 +121,7 @@ class SuiteResult:
     output: str
     returncode: int
     seconds: float
+    bin: Path  # the environment's bin folder
 
 
 PASSED = re.compile(r"(\d+) passed")
@@ -151,17 +153,38 @@ def python_for(version: str) -> str:
 
 
 def install_project(project: Path, python: str, env: dict[str, str]) -> Path:
-    """``uv sync`` the project's own environment; its ``bin`` folder."""
+    """``uv sync`` the project's environment (``UV_PROJECT_ENVIRONMENT``, else ``.venv``).
+
+    Returns its ``bin`` folder.
+    """
     sync = run([tool("uv"), "sync", "--quiet", "--python", python], cwd=project, env=env)
     assert sync.returncode == 0, f"{project.name}: uv sync failed\n{sync.stderr}"
-    return project / ".venv/bin"
+    return Path(env.get("UV_PROJECT_ENVIRONMENT", project / ".venv")) / "bin"
 
 
-def run_suite(project: Path, python: str, server: str | None, *pytest_args: str) -> SuiteResult:
-    """Install the project and run its suite (on ``server`` when given); it must pass."""
+def run_suite(
+    project: Path,
+    python: str,
+    server: str | None,
+    *pytest_args: str,
+    environments: Path | None = None,
+) -> SuiteResult:
+    """Install the project and run its suite (on ``server`` when given); it must pass.
+
+    With ``environments``, a folder this test worker keeps: the project is installed in a
+    fresh environment at the same path for every suite on ``python``, and bytecode is
+    written to a cache beside it (``PYTHONPYCACHEPREFIX``). Python checks each cached file
+    against its source's size and time, so a suite compiles only what changed since the
+    worker's last suite, not every dependency again.
+    """
     env = clean_environment()
     if server is not None:
         env["TEST_DATABASE_URL"] = server
+    if environments is not None:
+        environment = environments / hashlib.sha256(python.encode()).hexdigest()[:12]
+        shutil.rmtree(environment, ignore_errors=True)
+        env["UV_PROJECT_ENVIRONMENT"] = str(environment)
+        env["PYTHONPYCACHEPREFIX"] = str(environments / "bytecode")
     started = time.perf_counter()
     venv = install_project(project, python, env)
     suite = run(
@@ -175,7 +198,7 @@ def run_suite(project: Path, python: str, server: str | None, *pytest_args: str)
     assert suite.returncode == 0, f"{project.name}: generated suite failed\n{output[-6000:]}"
     passed = PASSED.search(output)
     assert passed is not None, output[-2000:]
-    return SuiteResult(int(passed[1]), output, suite.returncode, seconds)
+    return SuiteResult(int(passed[1]), output, suite.returncode, seconds, venv)
 
 
 def require_server(database: str, servers: dict[str, str | None]) -> str | None:
