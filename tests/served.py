@@ -340,8 +340,9 @@ def wait_until_ready(service: Service, server: subprocess.Popen[bytes]) -> None:
 @contextmanager
 def served_on_sqlite(source: Path, combo: Combination, tmp_path: Path) -> Iterator[Service]:
     """``combo`` (rendered at ``source``) migrated, with its admin, served by two workers."""
-    token_auth = combo["auth"] == "token"
-    if token_auth:
+    # Login limits and the Celery broker keep their keys in Redis, under the project's prefix.
+    uses_redis = combo["auth"] == "token" or combo["tasks"] == "celery"
+    if uses_redis:
         redis_url()
     project = Project(source, combo, tmp_path, server=None)
     project.prepare()
@@ -349,5 +350,5 @@ def served_on_sqlite(source: Path, combo: Combination, tmp_path: Path) -> Iterat
         with project.serve(workers=2) as service:
             yield service
     finally:
-        if token_auth:
+        if uses_redis:
             delete_keys(project.prefix)

@@ -1,6 +1,6 @@
 """The generated service under gunicorn, probed over real HTTP from this process.
 
-One project per error schema and auth mode (SQLite): migrations applied with
+One project per error schema, auth mode and task choice (SQLite): migrations applied with
 `flask db upgrade`, an admin made with `flask create-admin`, then every endpoint
 of the contract and every row of its error table, in the chosen schema.
 """
@@ -20,9 +20,13 @@ from .served import ADMIN_EMAIL, ADMIN_PASSWORD, Service, served_on_sqlite
 
 def variants() -> list[Any]:
     return [
-        pytest.param(default_combination(error_schema=schema, auth=auth), id=f"{schema}-{auth}")
+        pytest.param(
+            default_combination(error_schema=schema, auth=auth, tasks=tasks),
+            id=f"{schema}-{auth}-{tasks}",
+        )
         for schema in matrix_questions()["error_schema"]
         for auth in matrix_questions()["auth"]
+        for tasks in matrix_questions()["tasks"]
     ]
 
 
