@@ -6,26 +6,51 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+
+def _integer(name: str, default: int, minimum: int) -> int:
+    """An integer from the environment; a bad one stops gunicorn, naming the variable.
+
+    (The app's config module has its own: importing the app here, in the master before
+    gevent patches the workers, would leave every module it loads unpatched.)
+    """
+    raw = os.environ.get(name, "")
+    if raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {raw!r}")
+    return value
+
+
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+# At least one: with none, gunicorn listens but never answers.
+workers = _integer("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1, minimum=1)
 # gevent: each connection waits in a greenlet of its own, so clients that send their
 # request a byte at a time cannot hold a worker. Sync and threaded workers give each
 # such client a whole process or thread until it finishes: a handful stop the service.
 worker_class = "gevent"
 # Connections one worker holds at once, slow ones included; more wait to be accepted.
-worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", "1000"))
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+worker_connections = _integer("GUNICORN_WORKER_CONNECTIONS", 1000, minimum=1)
+timeout = _integer("GUNICORN_TIMEOUT", 30, minimum=0)
 # Time for in-flight requests to finish on SIGTERM before workers are killed.
-graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+graceful_timeout = _integer("GUNICORN_GRACEFUL_TIMEOUT", 30, minimum=0)
 keepalive = 5
 # Replace each worker after this many requests (0: never), so a slow leak cannot grow
 # forever. Not much more often: a new worker imports the whole app, a second or so of CPU
 # while the others carry its connections, and under load 10,000 requests go by in seconds.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "200000"))
+max_requests = _integer("GUNICORN_MAX_REQUESTS", 200_000, minimum=0)
 max_requests_jitter = max_requests // 10
 # The app logs each request itself (JSON in production), so gunicorn's access log stays off.
 accesslog = None
 errorlog = "-"
+# gunicorn 25.1 and later serve a control socket (for `gunicornc`: worker counts, reload,
+# shutdown) at one path per user, which every instance on the host takes over and removes
+# when it stops. Off, unless GUNICORN_CONTROL_SOCKET names this instance's own path.
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
+control_socket_disable = control_socket == ""
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # Longest request line and header gunicorn accepts (it answers longer ones itself, 414
 # and 431, in plain HTML): well above what any client of this API sends.

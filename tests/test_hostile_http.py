@@ -358,6 +358,39 @@ def test_an_unsafe_production_config_does_not_serve(
 
 
 @on_sqlite
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        # With no worker, gunicorn would listen and never answer.
+        ({"WEB_CONCURRENCY": "0"}, "WEB_CONCURRENCY must be at least 1, got '0'"),
+        ({"GUNICORN_TIMEOUT": "-1"}, "GUNICORN_TIMEOUT must be at least 0, got '-1'"),
+        ({"GUNICORN_MAX_REQUESTS": "lots"}, "GUNICORN_MAX_REQUESTS must be an integer"),
+    ],
+    ids=["no-workers", "negative-timeout", "words"],
+)
+def test_a_bad_gunicorn_setting_stops_it_naming_the_variable(
+    project: Project, env: dict[str, str], named: str
+) -> None:
+    assert named in gunicorn_refuses(project, **env)
+
+
+@on_sqlite
+def test_no_control_socket_unless_the_operator_names_one(
+    project: Project, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """gunicorn's default control socket is one per user: another instance would take it."""
+    runtime = tmp_path_factory.mktemp("runtime")
+    named = runtime / "my-service.ctl"
+
+    with project.serve(workers=1, XDG_RUNTIME_DIR=str(runtime)) as service:
+        assert service.request("GET", "/healthz").status == 200
+        assert list(runtime.iterdir()) == []
+    with project.serve(workers=1, XDG_RUNTIME_DIR=str(runtime), GUNICORN_CONTROL_SOCKET=str(named)):
+        assert [path.name for path in runtime.iterdir()] == [named.name]
+        assert named.is_socket()
+
+
+@on_sqlite
 def test_check_deploy_lists_every_problem_without_a_traceback(project: Project) -> None:
     env = {k: v for k, v in project.env.items() if k != "SECRET_KEY"}
     env |= {"CORS_ORIGINS": "*", "TOKEN_TTL_SECONDS": str(10 * 365 * 86400)}
