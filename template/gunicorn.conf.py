@@ -6,6 +6,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from gunicorn import util
+
 
 def _integer(name: str, default: int, minimum: int) -> int:
     """An integer from the environment; a bad one stops gunicorn, naming the variable.
@@ -70,6 +72,29 @@ def on_starting(server: Any) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     for stale in directory.glob("*.db"):
         stale.unlink()
+
+
+def post_worker_init(worker: Any) -> None:
+    """Answer the requests gunicorn refuses itself in the service's error schema.
+
+    A request line or headers over gunicorn's limits, and malformed HTTP, never reach the
+    app: gunicorn answers them with an HTML page of its own, written by
+    ``gunicorn.util.write_error``. The app, loaded by now, offers the answer in its own
+    schema (errors: ``refusal_response``); an app without one keeps gunicorn's page.
+    """
+    refusal = getattr(worker.wsgi, "extensions", {}).get("refusal_response")
+    if refusal is None:
+        return
+
+    def write_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
+        response = refusal(status_int)
+        head = [f"HTTP/1.1 {response.status}", "Connection: close"]
+        head += [f"{name}: {value}" for name, value in response.headers.items()]
+        data = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + response.get_data()
+        util.write_nonblock(sock, data)
+
+    # gunicorn's handlers call it through its module: this worker's refusals take ours.
+    util.write_error = write_error
 
 
 def child_exit(server: Any, worker: Any) -> None:

@@ -6,6 +6,7 @@ Everything here talks to 127.0.0.1 only; every loop is bounded in count and time
 from __future__ import annotations
 
 import http.client
+import io
 import json
 import os
 import re
@@ -108,6 +109,18 @@ class Service:
                 pass  # the server stopped reading: its answer is what counts
             reader.join(timeout)
         return b"".join(received)
+
+    def raw_reply(self, data: bytes, timeout: float = 10) -> Reply:
+        """``raw_exchange``, its answer read as HTTP."""
+        answer = self.raw_exchange(data, timeout)
+
+        class Received:
+            def makefile(self, *_args: Any, **_kwargs: Any) -> io.BytesIO:
+                return io.BytesIO(answer)
+
+        response = http.client.HTTPResponse(Received())  # type: ignore[arg-type]
+        response.begin()
+        return Reply(response.status, response.headers, response.read())
 
     def login(self, email: str, password: str) -> Reply:
         return self.request(

@@ -249,6 +249,43 @@ def test_hostile_values_get_the_error_schema(service: Service) -> None:
 
 
 @on_sqlite
+def test_requests_gunicorn_refuses_get_the_error_schema(service: Service) -> None:
+    """gunicorn refuses these before the app sees them; the app still writes the answer."""
+    get = b"GET /api/v1/posts HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+    post = get.replace(b"GET", b"POST", 1) + b"Content-Type: application/json\r\n"
+    too_long, too_large, malformed = 414, 431, 400
+    refused = {
+        "an id past any length": (
+            get.replace(b"posts", b"posts/" + b"9" * 9000) + b"\r\n",
+            too_long,
+        ),
+        "a huge header": (get + b"Authorization: Bearer " + b"a" * 9000 + b"\r\n\r\n", too_large),
+        "120 headers": (
+            get + b"".join(b"X-%d: %d\r\n" % (n, n) for n in range(120)) + b"\r\n",
+            too_large,
+        ),
+        "a folded header": (get + b"X-Folded: a\r\n b\r\n\r\n", malformed),
+        "two lengths": (post + b"Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}", malformed),
+        "a length and chunks": (
+            post + b"Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+            malformed,
+        ),
+        "a raw byte in the path": (get.replace(b"posts", b"posts/\xff") + b"\r\n", malformed),
+    }
+    codes = {
+        too_long: "URI_TOO_LONG",
+        too_large: "REQUEST_HEADER_FIELDS_TOO_LARGE",
+        malformed: "BAD_REQUEST",
+    }
+    for name, (data, status) in refused.items():
+        reply = service.raw_reply(data)
+        assert reply.status == status, (name, reply.body[:300])
+        service.assert_error(reply, status, codes[status])
+        assert reply.headers["Connection"] == "close", name
+        assert reply.headers["X-Content-Type-Options"] == "nosniff", name
+
+
+@on_sqlite
 def test_a_forged_host_gets_no_redirect(service: Service) -> None:
     forged = service.request("GET", "/api/v1//posts", headers={"Host": "evil.example"})
     service.assert_error(forged, 400, "BAD_REQUEST")
