@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -419,6 +420,22 @@ def test_no_control_socket_unless_the_operator_names_one(
     with project.serve(workers=1, XDG_RUNTIME_DIR=str(runtime), GUNICORN_CONTROL_SOCKET=str(named)):
         assert [path.name for path in runtime.iterdir()] == [named.name]
         assert named.is_socket()
+
+
+@on_sqlite
+def test_a_client_cannot_forge_lines_in_text_logs(project: Project) -> None:
+    """Paths arrive percent-decoded: a CR, LF or ESC in one must not reach the log raw."""
+    forged = "2026-01-01 00:00:00,000 INFO forged: GET /admin 200"
+    with project.serve(workers=1, LOG_FORMAT="text") as text_logged:
+        for sent in ("%0d%0a", "%0a", "%1b[2K%0d", "%e2%80%a8"):
+            reply = text_logged.request("GET", f"/api/v1/posts/1{sent}{quote(forged)}")
+            text_logged.assert_error(reply, 404, "NOT_FOUND")
+        log = text_logged.log.read_text(encoding="utf-8")
+
+    assert log.count("forged: GET /admin 200") == 4, log[-2000:]
+    assert not [line for line in log.splitlines() if line.startswith(forged)]
+    assert "\x1b" not in log
+    assert "\u2028" not in log
 
 
 @on_sqlite

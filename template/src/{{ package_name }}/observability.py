@@ -165,6 +165,23 @@ class JSONFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+# Characters that end a line or steer a terminal (CR, LF, ESC...), written as escapes.
+LINE_BREAKING = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F)} | {
+    code: f"\\u{code:04x}" for code in (0x85, 0x2028, 0x2029)
+}
+
+
+class TextFormatter(logging.Formatter):
+    """Readable lines, one per record whatever a client sent.
+
+    A path such as ``/x%0d%0a...`` arrives decoded: written as is, it would end the line
+    and forge the next one. The message is escaped; a traceback keeps its lines.
+    """
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
+        return super().formatMessage(record).translate(LINE_BREAKING)
+
+
 def configure_logging(app: Flask) -> None:
     """Logs to stderr: JSON (LOG_FORMAT=json) for log platforms, else readable text.
 
@@ -178,6 +195,6 @@ def configure_logging(app: Flask) -> None:
     if app.config["LOG_FORMAT"] == "json":
         handler.setFormatter(JSONFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(app.config["LOG_LEVEL"])
