@@ -27,6 +27,15 @@ def _integer(name: str, default: int, minimum: int) -> int:
     return value
 
 
+# gunicorn serves production settings only. Development's (any Host, /metrics open to
+# every client, limits and a signing secret per process) are for `flask run`, which
+# serves one process on loopback.
+if os.environ.get("APP_ENV", "production") != "production":
+    raise SystemExit(
+        f"APP_ENV={os.environ['APP_ENV']!r}: gunicorn serves only APP_ENV=production "
+        "(unset it or set it to production; for development run `flask run`)"
+    )
+
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
 # At least one: with none, gunicorn listens but never answers.
 workers = _integer("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1, minimum=1)

@@ -151,6 +151,11 @@ EXPECTED_FILES: list[tuple[str, Callable[[Answers], bool]]] = [
     (f"src/{PACKAGE}/outbox.py", celery),
     (f"src/{PACKAGE}/worker.py", celery),
     (f"src/{PACKAGE}/migrations/versions/0004_deliveries.py", celery),
+    (f"src/{PACKAGE}/migrations/versions/0005_revoked_tokens.py", token_auth),
+    (
+        f"src/{PACKAGE}/migrations/versions/0006_tokens_and_deliveries.py",
+        lambda a: token_auth(a) and celery(a),
+    ),
     (f"src/{PACKAGE}/security.py", token_auth),
     (f"src/{PACKAGE}/api/auth.py", token_auth),
     (f"src/{PACKAGE}/services/auth.py", token_auth),

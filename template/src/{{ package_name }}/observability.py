@@ -34,6 +34,9 @@ REQUEST_ID_HEADER = "X-Request-ID"
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 access_logger = logging.getLogger(__name__ + ".access")
+# Security events (README, "Security events"): one record each, with a stable name.
+security_logger = logging.getLogger(__name__ + ".security")
+DENIED = frozenset({401, 403})
 # The request id of the request that caused the work at hand, outside any request (a task).
 _carried_request_id: ContextVar[str | None] = ContextVar("carried_request_id", default=None)
 
@@ -109,10 +112,26 @@ def carried_request_id(request_id: str | None) -> Iterator[None]:
         _carried_request_id.reset(token)
 
 
+def security_event(event: str, **details: Any) -> None:
+    """Log one security event with the request id, the client address (after trusted
+    proxies) and the signed-in user, where known. ``details`` name what the event is
+    about (an account tried, a user changed), never a password or a token.
+    """
+    fields: dict[str, Any] = {"event": event, "request_id": current_request_id()}
+    if has_request_context():
+        g.security_event = event
+        fields |= {"client": request.remote_addr, "user_id": g.get("user_id")}
+    fields |= details
+    words = " ".join(f"{name}={value}" for name, value in fields.items() if value is not None)
+    security_logger.info("%s", words, extra=fields)
+
+
 def _start_request() -> None:
     sent = request.headers.get(REQUEST_ID_HEADER, "")
     g.request_id = sent if SAFE_REQUEST_ID.fullmatch(sent) else uuid.uuid4().hex
     g.request_started = time.perf_counter()
+    # Set by authentication and by security_event (``g`` outlives a request in tests).
+    g.user_id = g.security_event = None
 
 
 def _finish_request(response: Response) -> Response:
@@ -123,6 +142,8 @@ def _finish_request(response: Response) -> Response:
         endpoint = request.endpoint or "unmatched"
         metrics: Metrics = current_app.extensions["metrics"]
         metrics.observe(request.method, endpoint, response.status_code, seconds)
+        if response.status_code in DENIED and g.get("security_event") is None:
+            security_event("access_denied", status=response.status_code, path=request.path)
         access_logger.info(
             "%s %s %s",
             request.method,
@@ -133,6 +154,8 @@ def _finish_request(response: Response) -> Response:
                 "path": request.path,
                 "status": response.status_code,
                 "duration_ms": round(seconds * 1000, 2),
+                "client": request.remote_addr,
+                "user_id": g.get("user_id"),
             },
         )
     return response
@@ -147,7 +170,19 @@ def init_observability(app: Flask) -> None:
 class JSONFormatter(logging.Formatter):
     """One JSON object per line, with the request id when there is one."""
 
-    FIELDS = ("method", "path", "status", "duration_ms")
+    FIELDS = (
+        "request_id",
+        "method",
+        "path",
+        "status",
+        "duration_ms",
+        "client",
+        "user_id",
+        "event",
+        "account",
+        "target_user_id",
+        "reason",
+    )
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
