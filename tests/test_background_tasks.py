@@ -8,6 +8,9 @@ delivery whose request could not reach the broker is queued by beat's relay.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import subprocess
 import threading
@@ -26,20 +29,36 @@ from .served import ADMIN_EMAIL, ADMIN_PASSWORD, PACKAGE, Project, prepared_proj
 from .tools import require_server
 
 UNREACHABLE_BROKER = "redis://127.0.0.1:9/0"
+WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"served-webhook-secret-0123456789").decode()
 # One worker installs and migrates each project once for both scenarios.
 pytestmark = pytest.mark.xdist_group("background-tasks")
 
 
+def signed_by_us(headers: Any, body: bytes) -> bool:
+    """Whether a call carries a valid Standard Webhooks signature, checked as receivers do."""
+    key = base64.b64decode(WEBHOOK_SECRET.removeprefix("whsec_"))
+    signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body
+    expected = "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    fresh = abs(time.time() - int(headers["webhook-timestamp"])) < 300
+    return fresh and hmac.compare_digest(expected, headers.get("webhook-signature", ""))
+
+
 class Receiver(BaseHTTPRequestHandler):
-    """Answers 503 to the first ``failures`` posts, then 204; records each one."""
+    """Answers 503 to the first ``failures`` posts, then 204; records each one, and
+    answers 401 (recorded as such) to a call without a valid signature.
+    """
 
     failures = 0
     received: ClassVar[list[tuple[int, str, dict[str, Any]]]] = []
 
     def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        raw = self.rfile.read(int(self.headers["Content-Length"]))
+        body = json.loads(raw)
         status = 503 if len(self.received) < self.failures else 204
-        self.received.append((status, self.headers["Idempotency-Key"], body))
+        if not signed_by_us(self.headers, raw):
+            status = 401
+        assert self.headers["webhook-id"] == self.headers["Idempotency-Key"]
+        self.received.append((status, self.headers["webhook-id"], body))
         self.send_response(status)
         self.send_header("Content-Length", "0")
         self.end_headers()
@@ -112,6 +131,7 @@ def celery_project(
     # The broker keys and task counters go under the project's Redis prefix.
     settings = {
         "CELERY_BROKER_URL": broker,
+        "WEBHOOK_SECRET": WEBHOOK_SECRET,
         "WEBHOOK_RETRY_FIRST_SECONDS": "1",
         "DELIVERY_RELAY_SECONDS": "1",
         "DELIVERY_STALE_SECONDS": "1",

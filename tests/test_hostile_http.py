@@ -8,11 +8,8 @@ on SQLite for slow clients, hostile values, forged headers and unsafe configurat
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
-import sqlite3
+import socket
 import statistics
 import subprocess
 import threading
@@ -116,6 +113,66 @@ def test_old_tokens_stop_working_and_never_name_someone_else(service: Service) -
     assert patched.status == 200
     refused = service.request("POST", "/api/v1/users", headers=demoted, json_body={})
     service.assert_error(refused, 401, "UNAUTHORIZED")
+
+
+def security_events(service: Service) -> list[dict[str, Any]]:
+    """The security events in the service's (JSON) log."""
+    lines = service.log.read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines if line.startswith("{")]
+    return [record for record in records if "event" in record]
+
+
+def test_a_stolen_token_cannot_take_the_account_and_ended_tokens_stay_ended(
+    project: Project, service: Service
+) -> None:
+    admin = service.bearer(ADMIN_EMAIL, ADMIN_PASSWORD)
+    create_user(service, admin, "victim@example.com", "member")
+    victim_id = create_user(service, admin, "owner@example.com", "member")
+    stolen = service.bearer("owner@example.com", "long-password")
+    kept = service.bearer("owner@example.com", "long-password")
+    own = f"/api/v1/users/{victim_id}"
+
+    def statuses(headers: dict[str, str], rounds: int = 2 * WORKERS) -> set[int]:
+        return {
+            service.request("GET", "/api/v1/users", headers=headers).status for _ in range(rounds)
+        }
+
+    # The thief cannot change the password or the email without the current password.
+    for change in ({"password": "thief-password"}, {"email": "thief@example.com"}):
+        missing = service.request("PATCH", own, headers=stolen, json_body=change)
+        assert "current_password" in str(service.assert_error(missing, 422, "VALIDATION_ERROR"))
+        wrong = change | {"current_password": "a-guess-123"}
+        refused = service.request("PATCH", own, headers=stolen, json_body=wrong)
+        service.assert_error(refused, 403, "FORBIDDEN")
+    assert statuses(stolen) == {200}
+    # Nor harvest other users' emails and roles.
+    listed = service.request("GET", "/api/v1/users?per_page=100", headers=stolen).json["data"]
+    assert {frozenset(user) for user in listed if user["id"] != victim_id} == {
+        frozenset({"id", "name", "created_at"})
+    }
+
+    # The owner logs the stolen token out: no worker, and no other instance, takes it again.
+    assert service.request("POST", "/api/v1/auth/logout", headers=stolen).status == 204
+    assert statuses(stolen) == {401}
+    assert statuses(kept) == {200}
+    with project.serve(workers=1) as another:
+        assert another.request("GET", "/api/v1/users", headers=stolen).status == 401
+        assert another.request("GET", "/api/v1/users", headers=kept).status == 200
+    # Then ends every token it has.
+    assert service.request("DELETE", f"{own}/tokens", headers=kept).status == 204
+    assert statuses(kept) == {401}
+
+    events = security_events(service)
+    names = [event["event"] for event in events]
+    for name in ("login_succeeded", "login_failed", "logout", "tokens_revoked", "access_denied"):
+        assert name in names, names
+    revoked = next(event for event in events if event["event"] == "tokens_revoked")
+    assert revoked["user_id"] == victim_id
+    assert revoked["client"] == "127.0.0.1"
+    assert len(revoked["request_id"]) == 32
+    log = service.log.read_text(encoding="utf-8")
+    for secret in ("long-password", "a-guess-123", stolen["Authorization"].split()[1]):
+        assert secret not in log
 
 
 def test_the_login_limit_holds_across_workers(service: Service) -> None:
@@ -287,6 +344,44 @@ def test_requests_gunicorn_refuses_get_the_error_schema(service: Service) -> Non
 
 
 @on_sqlite
+def test_rotating_addresses_through_a_proxy_cannot_guess_one_account(project: Project) -> None:
+    """Each attempt claims another client address (X-Forwarded-For, one trusted proxy)."""
+    settings = {"TRUSTED_PROXIES": "1", "LOGIN_ACCOUNT_RATE_LIMIT": "5 per minute"}
+    wrong = {"email": ADMIN_EMAIL, "password": "wrong-password"}
+    with project.serve(workers=2, **settings) as service:
+        statuses = [
+            service.request(
+                "POST",
+                "/api/v1/auth/login",
+                json_body=wrong,
+                headers={"X-Forwarded-For": f"203.0.113.{n}"},
+            ).status
+            for n in range(1, 9)
+        ]
+        other = service.login("nobody@example.com", "wrong-password")
+        events = [event["event"] for event in security_events(service)]
+
+    assert statuses == [401] * 5 + [429] * 3
+    assert other.status == 401
+    assert events.count("login_limited") == 3
+
+
+@on_sqlite
+def test_a_login_store_that_hangs_is_answered_503_within_seconds(project: Project) -> None:
+    """A Redis that accepts connections and never answers (a stuck server, a black hole)."""
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        store = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
+        with project.serve(workers=2, RATELIMIT_STORAGE_URI=store) as service:
+            started = time.monotonic()
+            reply = service.login(ADMIN_EMAIL, ADMIN_PASSWORD)
+            waited = time.monotonic() - started
+
+    service.assert_error(reply, 503, "SERVICE_UNAVAILABLE")
+    assert int(reply.headers["Retry-After"]) > 0
+    assert waited < 6, waited
+
+
+@on_sqlite
 def test_a_forged_host_gets_no_redirect(service: Service) -> None:
     forged = service.request("GET", "/api/v1//posts", headers={"Host": "evil.example"})
     service.assert_error(forged, 400, "BAD_REQUEST")
@@ -390,6 +485,14 @@ def gunicorn_refuses(project: Project, **env: str) -> str:
         ({"WEB_CONCURRENCY": "0"}, "WEB_CONCURRENCY must be at least 1, got '0'"),
         ({"GUNICORN_TIMEOUT": "-1"}, "GUNICORN_TIMEOUT must be at least 0, got '-1'"),
         ({"GUNICORN_MAX_REQUESTS": "lots"}, "GUNICORN_MAX_REQUESTS must be an integer"),
+        # Development settings (any Host, /metrics open, a secret made up per worker).
+        ({"APP_ENV": "development"}, "APP_ENV='development': gunicorn serves only"),
+        # The secret earlier releases printed in compose.yaml.
+        (
+            {"SECRET_KEY": "local-compose-secret-key-change-me-0123456789"},
+            "SECRET_KEY is missing or a default value",
+        ),
+        ({"USER_WEBHOOK_URL": "http://127.0.0.1:9/hook"}, "WEBHOOK_SECRET is empty"),
     ],
     ids=[
         "short-secret",
@@ -398,6 +501,9 @@ def gunicorn_refuses(project: Project, **env: str) -> str:
         "no-workers",
         "negative-timeout",
         "words-for-a-number",
+        "development",
+        "printed-secret",
+        "unsigned-webhooks",
     ],
 )
 def test_an_unsafe_production_config_does_not_serve(
@@ -450,48 +556,6 @@ def test_check_deploy_lists_every_problem_without_a_traceback(project: Project) 
     assert "Traceback" not in output
     for setting in ("SECRET_KEY", "CORS_ORIGINS", "TOKEN_TTL_SECONDS"):
         assert f"- {setting}" in output
-
-
-def forged_token(secret: str, claims: dict[str, Any]) -> str:
-    """An HS256 token made by hand, as an attacker who knows ``secret`` would."""
-
-    def part(data: dict[str, Any]) -> bytes:
-        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=")
-
-    signing = part({"alg": "HS256", "typ": "JWT"}) + b"." + part(claims)
-    mac = hmac.new(secret.encode(), signing, hashlib.sha256).digest()
-    return (signing + b"." + base64.urlsafe_b64encode(mac).rstrip(b"=")).decode()
-
-
-@on_sqlite
-def test_development_settings_under_gunicorn_sign_with_no_known_key(project: Project) -> None:
-    database = project.env["DATABASE_URL"].removeprefix("sqlite:///")
-    with sqlite3.connect(database) as connection:
-        user_id, key = connection.execute(
-            "SELECT id, token_key FROM users WHERE email = ?", (ADMIN_EMAIL,)
-        ).fetchone()
-    claims = {"sub": str(user_id), "key": key, "exp": int(time.time()) + 600}
-    development = {k: v for k, v in project.env.items() if k != "SECRET_KEY"}
-    development["APP_ENV"] = "development"
-    saved = project.env
-    try:
-        with project.serve(workers=1) as service:
-            # The forging itself works: signed with the real key, the token is taken.
-            real = forged_token(saved["SECRET_KEY"], claims)
-            taken = service.request(
-                "GET", "/api/v1/users", headers={"Authorization": f"Bearer {real}"}
-            )
-            assert taken.status == 200, taken.body
-        project.env = development
-        with project.serve(workers=1) as service:
-            known = forged_token("dev-insecure-key-not-for-production-use", claims)
-            reply = service.request(
-                "GET", "/api/v1/users", headers={"Authorization": f"Bearer {known}"}
-            )
-    finally:
-        project.env = saved
-
-    service.assert_error(reply, 401, "UNAUTHORIZED")
 
 
 # Last: its stateful phase may change the admin's password, ending the module's tokens.

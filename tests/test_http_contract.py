@@ -147,6 +147,19 @@ def test_the_contract_holds_over_http(service: Service) -> None:
             403,
             "FORBIDDEN",
         )
+        # Accounts: one's own password takes the current one; another user's email and role
+        # are for admins; logout ends the token it is sent with.
+        own = f"/api/v1/users/{user['id']}"
+        change = {"password": "grace-password-2"}
+        missing = service.request("PATCH", own, json_body=change, headers=member)
+        assert "current_password" in str(check(missing, 422, "VALIDATION_ERROR"))
+        wrong = change | {"current_password": "not-grace-1"}
+        check(service.request("PATCH", own, json_body=wrong, headers=member), 403, "FORBIDDEN")
+        admin_row = service.request("GET", "/api/v1/users/1", headers=member).json["data"]
+        assert set(admin_row) == {"id", "name", "created_at"}
+        assert service.request("POST", "/api/v1/auth/logout", headers=member).status == 204
+        check(service.request("GET", own, headers=member), 401, "UNAUTHORIZED")
+        assert service.request("DELETE", f"{own}/tokens", headers=auth).status == 204
 
     # Deletes, then metrics saw it all.
     assert service.request("DELETE", f"/api/v1/posts/{post_id}", headers=auth).status == 204
