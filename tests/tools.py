@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import tomllib
 from dataclasses import dataclass
@@ -162,6 +163,58 @@ def install_project(project: Path, python: str, env: dict[str, str]) -> Path:
     return Path(env.get("UV_PROJECT_ENVIRONMENT", project / ".venv")) / "bin"
 
 
+# Values a production shell holds for a generated project's variables (its .env.example
+# names them): every suite runs with them exported, and must pass, reading none of them.
+PRODUCTION_SHELL = {
+    "APP_ENV": "production",
+    "SECRET_KEY": "shell-secret-key-0123456789abcdef0123456789",
+    "TOKEN_TTL_SECONDS": "600",
+    "ADMIN_PASSWORD": "shell-admin-password",
+    "MAX_CONTENT_LENGTH": "4096",
+    "USER_WEBHOOK_URL": "http://127.0.0.1:9/must-not-be-called",
+    "WEBHOOK_SECRET": "whsec_c2hlbGwtd2ViaG9vay1zZWNyZXQtMDEyMzQ1Njc4OQ==",
+    "WEBHOOK_TIMEOUT_SECONDS": "30",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:9/0",
+    "CELERY_KEY_PREFIX": "shell:",
+    "WEBHOOK_RETRY_FIRST_SECONDS": "60",
+    "WEBHOOK_RETRY_MAX_SECONDS": "600",
+    "WEBHOOK_MAX_ATTEMPTS": "3",
+    "DELIVERY_RELAY_SECONDS": "300",
+    "DELIVERY_STALE_SECONDS": "900",
+    "LOG_LEVEL": "WARNING",
+    "LOG_FORMAT": "json",
+    "CORS_ORIGINS": "https://app.example.com",
+    "HSTS_SECONDS": "31536000",
+    "TRUSTED_HOSTS": "api.example.com",
+    "TRUSTED_PROXIES": "2",
+    "METRICS_NETWORKS": "10.0.0.0/8",
+    "LOGIN_RATE_LIMIT": "3 per hour",
+    "LOGIN_ACCOUNT_RATE_LIMIT": "3 per hour",
+    "LOGIN_CLIENT_RATE_LIMIT": "5 per hour",
+    "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:9/0",
+    "WEB_CONCURRENCY": "8",
+    "GUNICORN_WORKER_CONNECTIONS": "10",
+    "PORT": "8443",
+    "GUNICORN_TIMEOUT": "5",
+    "GUNICORN_GRACEFUL_TIMEOUT": "5",
+    "GUNICORN_MAX_REQUESTS": "100",
+}
+EXAMPLE_VARIABLE = re.compile(r"^#?\s*([A-Z][A-Z0-9_]*)=(.*)$", re.MULTILINE)
+
+
+def production_shell(project: Path, live_database: Path) -> dict[str, str]:
+    """Every variable of ``project``'s .env.example as a production shell would export it,
+    ``DATABASE_URL`` naming ``live_database``; the suite's own ``TEST_*`` are left out.
+    """
+    example = (project / ".env.example").read_text()
+    shell = {
+        name: PRODUCTION_SHELL.get(name, value)
+        for name, value in EXAMPLE_VARIABLE.findall(example)
+        if not name.startswith("TEST_")
+    }
+    return shell | {"DATABASE_URL": f"sqlite:///{live_database}"}
+
+
 def run_suite(
     project: Path,
     python: str,
@@ -177,7 +230,10 @@ def run_suite(
     against its source's size and time, so a suite compiles only what changed since the
     worker's last suite, not every dependency again.
     """
-    env = clean_environment()
+    # The suite runs in a shell that exported the app's production variables (a sourced
+    # .env, CI secrets): it must pass all the same, and never open the database they name.
+    live_database = Path(tempfile.mkdtemp(prefix="live-")) / "live.sqlite3"
+    env = clean_environment() | production_shell(project, live_database)
     if server is not None:
         env["TEST_DATABASE_URL"] = server
     if environments is not None:
@@ -196,6 +252,8 @@ def run_suite(
     seconds = time.perf_counter() - started
     output = suite.stdout + suite.stderr
     assert suite.returncode == 0, f"{project.name}: generated suite failed\n{output[-6000:]}"
+    assert not live_database.exists(), f"{project.name}: the suite opened DATABASE_URL"
+    shutil.rmtree(live_database.parent, ignore_errors=True)
     passed = PASSED.search(output)
     assert passed is not None, output[-2000:]
     return SuiteResult(int(passed[1]), output, suite.returncode, seconds, venv)
