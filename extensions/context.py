@@ -182,13 +182,24 @@ class DerivedContext(ContextHook):
             "gevent>=24.10.1",
             # Swagger UI 5 (OpenAPI 3.1) for /docs, served by the service itself.
             "flask-swagger-ui>=5.21",
+            # Imported directly, so declared with floors of their own (the lowest-direct CI
+            # job proves them) rather than left to float with Flask and flask-smorest.
+            "werkzeug>=3.1.3",
+            "click>=8.1.8",
+            "webargs>=8.6",
+            "apispec>=6.8.1",
+            "alembic>=1.18",
         ]
         if db["driver"]:
             dependencies.append(db["driver"])
         if token_auth:
             dependencies += ["pyjwt>=2.9", "limits[redis]>=5.2"]
         if celery:
-            dependencies.append("celery[redis]>=5.5")
+            # kombu: its errors are caught where a task is queued (delivery.py).
+            dependencies += ["celery[redis]>=5.5", "kombu>=5.5.2"]
+        if token_auth or celery:
+            # Below 6: limits 5.2 and kombu 5.5, at their floors, allow no later one.
+            dependencies.append("redis>=5.2")
         test_dependencies = [
             "pytest>=9.0",
             "pytest-cov>=7.0",

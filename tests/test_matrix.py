@@ -77,6 +77,7 @@ EXPECTED_FILES: list[tuple[str, Callable[[Answers], bool]]] = [
             "gunicorn.conf.py",
             "pyproject.toml",
             "scripts/update-from-template.sh",
+            "scripts/template-update-requirements.txt",
             *(
                 f"src/{PACKAGE}/{name}"
                 for name in (
@@ -208,6 +209,20 @@ def lint_file(cache: dict[tuple[str, str], Any], path: Path, linter: str, *flags
     return str(cached(cache, linter, path.read_bytes(), lint))
 
 
+def zizmor_findings(cache: dict[tuple[str, str], Any], github: Path) -> str:
+    """zizmor's findings of medium severity or more on a project's .github folder, or ''."""
+    files = sorted(path for path in github.rglob("*") if path.is_file())
+    content = b"".join(
+        path.relative_to(github).as_posix().encode() + path.read_bytes() for path in files
+    )
+
+    def audit() -> str:
+        result = run([tool("zizmor"), "--offline", "--min-severity", "medium", str(github)])
+        return "" if result.returncode == 0 else result.stdout + result.stderr
+
+    return str(cached(cache, "zizmor", content, audit))
+
+
 # -- the matrix itself --------------------------------------------------------------------
 
 
@@ -285,6 +300,9 @@ def test_has_exactly_the_files_its_answers_call_for(
 def test_python_is_formatted_and_lint_clean(
     combination: Combination, project: Path, check_cache: dict[tuple[str, str], Any]
 ) -> None:
+    """ruff's format and checks; and deptry: every module imported is a declared
+    dependency (not one that floats in with another), every dependency is used.
+    """
     inputs = b"".join(p.read_bytes() for p in sorted(project.rglob("*.py")))
     inputs += (project / "pyproject.toml").read_bytes()
 
@@ -292,7 +310,8 @@ def test_python_is_formatted_and_lint_clean(
         ruff = tool("ruff")
         fmt = run([ruff, "format", "--check", "--no-cache", "."], cwd=project)
         check = run([ruff, "check", "--no-cache", "--output-format", "concise", "."], cwd=project)
-        return [r.stdout + r.stderr for r in (fmt, check) if r.returncode != 0]
+        deptry = run([tool("deptry"), "--no-ansi", "."], cwd=project)
+        return [r.stdout + r.stderr for r in (fmt, check, deptry) if r.returncode != 0]
 
     failures = cached(check_cache, "ruff", inputs, lint)
     assert failures == [], f"{combination.id}:\n" + "\n".join(failures)
@@ -365,7 +384,16 @@ def test_ci_file_validates_and_starts_the_right_database(
         assert versions[0] == combination["min_python"]
         assert job["strategy"]["matrix"]["resolution"] == ["highest"]
         lowest = {"python-version": combination["min_python"], "resolution": "lowest-direct"}
-        assert job["strategy"]["matrix"]["include"] == [lowest]
+        locked = {"python-version": combination["min_python"], "resolution": "locked"}
+        assert job["strategy"]["matrix"]["include"] == [lowest, locked]
+        assert "uv sync --group test --locked" in [step.get("run") for step in job["steps"]]
+        # Every action pinned to a commit; no checkout keeps credentials where nothing pushes.
+        for step in [step for each in workflow["jobs"].values() for step in each["steps"]]:
+            if "uses" in step:
+                assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), step
+            if step.get("uses", "").startswith("actions/checkout@"):
+                assert step["with"]["persist-credentials"] is False
+        assert zizmor_findings(check_cache, project / ".github") == ""
     else:
         pipeline = load_yaml(project / ".gitlab-ci.yml")
         assert schema_errors(pipeline, "gitlab-ci") == []

@@ -48,7 +48,8 @@ back() { if [ -n "$start" ]; then git switch --quiet --force "$start"; else git 
 trap back EXIT
 git switch --quiet --force-create "$branch" "$base"
 
-uvx --from "copier>=9.4,<10" --with "copier-template-extensions>=0.3" \
+# Exactly the versions pinned beside this script (kept current by Dependabot or Renovate).
+uvx --with-requirements "$(dirname "$0")/template-update-requirements.txt" \
   copier update --trust --defaults --conflict inline
 
 if [ -z "$(git status --porcelain)" ]; then
