@@ -210,7 +210,13 @@ class DerivedContext(ContextHook):
         if factory_boy:
             test_dependencies.append("factory-boy>=3.3")
         # mypy --strict checks src/ and tests/; stubs for the libraries that ship no types.
-        lint_dependencies = ["ruff>=0.8", "mypy>=1.13", "types-flask-migrate", "types-requests"]
+        lint_dependencies = [
+            "ruff>=0.8",
+            "mypy>=1.13",
+            "types-flask-migrate",
+            "types-gunicorn",
+            "types-requests",
+        ]
         if factory_boy:
             lint_dependencies.append("types-factory-boy")
         if celery:

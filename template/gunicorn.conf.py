@@ -109,4 +109,5 @@ def post_worker_init(worker: Any) -> None:
 def child_exit(server: Any, worker: Any) -> None:
     from prometheus_client import multiprocess
 
-    multiprocess.mark_process_dead(worker.pid)
+    # prometheus_client leaves this function unannotated.
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]

@@ -8,15 +8,18 @@ on SQLite for slow clients, hostile values, forged headers and unsafe configurat
 
 from __future__ import annotations
 
+import importlib
 import json
 import socket
 import statistics
 import subprocess
+import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -34,7 +37,7 @@ from .served import (
     redis_url,
     trickle,
 )
-from .tools import require_server
+from .tools import require_server, run, tool
 
 WORKERS = 4
 # Rounds of a member posting while an admin deletes it.
@@ -556,6 +559,63 @@ def test_check_deploy_lists_every_problem_without_a_traceback(project: Project) 
     assert "Traceback" not in output
     for setting in ("SECRET_KEY", "CORS_ORIGINS", "TOKEN_TTL_SECONDS"):
         assert f"- {setting}" in output
+
+
+@on_sqlite
+def test_a_client_generated_from_the_document_calls_the_service(
+    service: Service, tmp_path: Path
+) -> None:
+    """openapi-python-client names its functions after the operationIds: list_users, not
+    get_api_v1_users; and the client it makes works against the served service.
+    """
+    document = tmp_path / "openapi.json"
+    document.write_bytes(service.request("GET", "/openapi.json").body)
+    package = tmp_path / "my_service_client"
+    done = run(
+        [
+            tool("openapi-python-client"),
+            *("generate", "--path", str(document), "--meta", "none"),
+            *("--output-path", str(package)),
+        ],
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    functions = {path.stem for path in (package / "api").rglob("*.py")} - {"__init__"}
+    assert {
+        "list_users",
+        "get_post",
+        "create_post",
+        "login",
+        "logout",
+        "revoke_tokens",
+    } <= functions
+
+    def module(name: str) -> Any:
+        return importlib.import_module(f"my_service_client.{name}")
+
+    sys.path.insert(0, str(tmp_path))
+    try:
+        client, models = module("client"), module("models")
+        base_url = f"http://127.0.0.1:{service.port}"
+        anonymous = client.Client(base_url=base_url)
+        credentials = models.LoginRequest(email=ADMIN_EMAIL, password=ADMIN_PASSWORD)
+        token = module("api.auth.login").sync(client=anonymous, body=credentials)
+        assert token.data.token_type == "Bearer"
+        admin = client.AuthenticatedClient(base_url=base_url, token=token.data.access_token)
+        post = models.PostCreate(title="From a generated client", body="It reads the document.")
+        created = module("api.posts.create_post").sync(client=admin, body=post)
+        fetched = module("api.posts.get_post").sync(client=anonymous, post_id=created.data.id)
+        users = module("api.users.list_users").sync(client=admin, per_page=5)
+        logout = module("api.auth.logout").sync_detailed(client=admin)
+        after = module("api.users.list_users").sync_detailed(client=admin)
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in [name for name in sys.modules if name.startswith("my_service_client")]:
+            del sys.modules[name]
+
+    assert fetched.data.title == "From a generated client"
+    assert users.meta.per_page == 5
+    assert (logout.status_code, after.status_code) == (204, 401)
 
 
 # Last: its stateful phase may change the admin's password, ending the module's tokens.
