@@ -597,17 +597,19 @@ def test_a_client_generated_from_the_document_calls_the_service(
     try:
         client, models = module("client"), module("models")
         base_url = f"http://127.0.0.1:{service.port}"
-        anonymous = client.Client(base_url=base_url)
         credentials = models.LoginRequest(email=ADMIN_EMAIL, password=ADMIN_PASSWORD)
-        token = module("api.auth.login").sync(client=anonymous, body=credentials)
-        assert token.data.token_type == "Bearer"
-        admin = client.AuthenticatedClient(base_url=base_url, token=token.data.access_token)
         post = models.PostCreate(title="From a generated client", body="It reads the document.")
-        created = module("api.posts.create_post").sync(client=admin, body=post)
-        fetched = module("api.posts.get_post").sync(client=anonymous, post_id=created.data.id)
-        users = module("api.users.list_users").sync(client=admin, per_page=5)
-        logout = module("api.auth.logout").sync_detailed(client=admin)
-        after = module("api.users.list_users").sync_detailed(client=admin)
+        with client.Client(base_url=base_url) as anonymous:
+            token = module("api.auth.login").sync(client=anonymous, body=credentials)
+            assert token.data.token_type == "Bearer"
+            bearer = token.data.access_token
+            with client.AuthenticatedClient(base_url=base_url, token=bearer) as admin:
+                created = module("api.posts.create_post").sync(client=admin, body=post)
+                post_id = created.data.id
+                fetched = module("api.posts.get_post").sync(client=anonymous, post_id=post_id)
+                users = module("api.users.list_users").sync(client=admin, per_page=5)
+                logout = module("api.auth.logout").sync_detailed(client=admin)
+                after = module("api.users.list_users").sync_detailed(client=admin)
     finally:
         sys.path.remove(str(tmp_path))
         for name in [name for name in sys.modules if name.startswith("my_service_client")]:
