@@ -413,8 +413,10 @@ def test_ci_file_validates_and_starts_the_right_database(
         versions = job["parallel"]["matrix"][0]["PYTHON"]
         assert versions[0] == combination["min_python"]
         assert job["parallel"]["matrix"][1:] == [
-            {"PYTHON": combination["min_python"], "RESOLUTION": "lowest-direct"}
+            {"PYTHON": combination["min_python"], "RESOLUTION": "lowest-direct"},
+            {"PYTHON": combination["min_python"], "RESOLUTION": "locked"},
         ]
+        assert "uv sync --group test --locked" in job["script"][0]
     # Login limits (token auth) and Celery's broker are tested against a real Redis.
     redis = uses_redis(combination.data)
     assert ("redis:7" in images) == redis
