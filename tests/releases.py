@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,10 @@ GIT = [
 # The generated package's folder in the template, where releases change its modules.
 SOURCE = "template/src/{{ package_name }}"
 CONFLICT_MARKERS = re.compile(r"^(<{7}|>{7}) ", re.MULTILINE)
+# What copier.yml's task prints when ``uv lock`` fails (PyPI out of reach for a moment): the
+# project is written without its lock, and the message tells the owner to lock it later.
+LOCK_FAILED = "Could not lock the dependencies"
+LOCK_ATTEMPTS = 3
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -205,6 +210,7 @@ def copy_project(
         str(destination),
     )
     assert done.returncode == 0, done.stdout + done.stderr
+    lock_if_the_task_could_not(destination, done)
     git(destination, "init", "--quiet")
     commit_all(destination, "Generate the project")
     return destination
@@ -217,7 +223,29 @@ def commit_all(project: Path, message: str) -> None:
 
 def update_project(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """``copier update --trust --defaults``, as a CI job or a user without prompts runs it."""
-    return copier(project, "update", "--trust", "--defaults", *args)
+    done = copier(project, "update", "--trust", "--defaults", *args)
+    if done.returncode == 0:
+        lock_if_the_task_could_not(project, done)
+    return done
+
+
+def lock_if_the_task_could_not(project: Path, done: subprocess.CompletedProcess[str]) -> None:
+    """Run ``uv lock`` as the task's message says, when a registry hiccup made it fail.
+
+    Without this, one failed request to PyPI leaves a project without ``uv.lock`` (or with
+    the one from before the update), and every comparison with it fails for a reason that
+    has nothing to do with the template; a lock that keeps failing is still a failure.
+    """
+    if LOCK_FAILED not in done.stdout + done.stderr:
+        return
+    failures = [done.stdout + done.stderr]
+    for attempt in range(LOCK_ATTEMPTS):
+        locked = run([tool("uv"), "lock", "--quiet"], cwd=project)
+        if locked.returncode == 0:
+            return
+        failures.append(locked.stderr)
+        time.sleep(5 * (attempt + 1))
+    raise AssertionError(f"uv lock failed in {project}:\n" + "\n".join(failures))
 
 
 def answers_of(project: Path) -> dict[str, object]:
