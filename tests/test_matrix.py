@@ -151,6 +151,8 @@ EXPECTED_FILES: list[tuple[str, Callable[[Answers], bool]]] = [
     ("tests/redis_server.py", uses_redis),
     (f"src/{PACKAGE}/outbox.py", celery),
     (f"src/{PACKAGE}/worker.py", celery),
+    (f"src/{PACKAGE}/heartbeat.py", celery),
+    ("tests/unit/test_heartbeat.py", celery),
     (f"src/{PACKAGE}/migrations/versions/0004_deliveries.py", celery),
     (f"src/{PACKAGE}/migrations/versions/0005_revoked_tokens.py", token_auth),
     (
@@ -457,8 +459,15 @@ def test_docker_files_are_linted_and_match_the_database(
         assert services[name]["depends_on"]["redis"] == {"condition": "service_healthy"}, name
     for name in ("worker", "beat") if celery else ():
         assert "ports" not in services[name], name
-        assert services[name]["healthcheck"] == {"disable": True}, name
+        # Alive while its heartbeat file is fresh: the image's web check does not apply.
+        check = services[name]["healthcheck"]["test"]
+        assert check == ["CMD", "python", "-m", f"{PACKAGE}.heartbeat", "60"], name
+        assert services[name]["environment"]["CELERY_HEARTBEAT_FILE"], name
         assert f"--app={PACKAGE}.worker" in services[name]["command"], name
+    # Every long-running service comes back after it exits; the one-shot migration does not.
+    for name, service in services.items():
+        expected = None if name == "migrate" else "unless-stopped"
+        assert service.get("restart") == expected, name
     assert compose["services"]["web"]["depends_on"]["migrate"] == {
         "condition": "service_completed_successfully"
     }
