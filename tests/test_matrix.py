@@ -76,6 +76,7 @@ EXPECTED_FILES: list[tuple[str, Callable[[Answers], bool]]] = [
             "README.md",
             "gunicorn.conf.py",
             "pyproject.toml",
+            "scripts/merge_migration_heads.py",
             "scripts/update-from-template.sh",
             "scripts/template-update-requirements.txt",
             *(
