@@ -381,7 +381,8 @@ def test_a_login_store_that_hangs_is_answered_503_within_seconds(project: Projec
 
     service.assert_error(reply, 503, "SERVICE_UNAVAILABLE")
     assert int(reply.headers["Retry-After"]) > 0
-    assert waited < 6, waited
+    # STORE_TIMEOUT_SECONDS (5) bounds it, far below a client's patience.
+    assert waited < 10, waited
 
 
 @on_sqlite
