@@ -1,15 +1,17 @@
-"""A feature turned on later, over a live database that has a migration of its owners.
+"""Features turned on later, over a live database that holds rows and its owners' migration.
 
-The owners' first change is the common one: a model and ``flask db migrate``. Turning
-background tasks on afterwards (``copier update --data tasks=celery``) brings the
-template's deliveries migration, which revises the template's head, not theirs: without
-the update's merge step Alembic would see two heads and ``flask db upgrade`` would stop.
-On each database, as an owner types it: upgrade, rows kept, no drift, the next
-``flask db migrate`` works.
+The issue's reproduction, as an owner types it: a project made with ``auth=none`` and
+``tasks=none``, a migrated database with a user, a table of the owners' own with its
+migration and a row; then ``copier update --data auth=token`` and ``--data tasks=celery``,
+one after the other in either order, or both at once (one order per database). After
+each update: ``flask db upgrade``, every row kept, no drift (``flask db check`` refuses a
+database behind its head), and the next ``flask db migrate`` works without a flag.
+Users from before sign-in get no usable password; an admin made afterwards signs in.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -18,7 +20,7 @@ import pytest
 
 from .matrix import matrix_defaults
 from .owners import PACKAGE
-from .releases import commit_all, copy_project, new_template_repo, update_project
+from .releases import commit_all, copy_project, data_args, new_template_repo, update_project
 from .tools import clean_environment, install_project, python_for, require_server, run
 
 OWNER_MODEL = '''
@@ -41,22 +43,41 @@ with engine.connect() as connection:
             print(rows.all())
 engine.dispose()
 """
+# Who may sign in, asked of the app itself over the live database.
+LOGINS = f"""
+import json, sys
+from {PACKAGE} import create_app
+client = create_app().test_client()
+print(json.dumps([
+    client.post("/api/v1/auth/login", json={{"email": email, "password": sys.argv[1]}}).status_code
+    for email in sys.argv[2:]
+]))
+"""
+OWNER_PASSWORD = "owner-password-123"
+# The order the features are turned on in, one per database: the issue's (auth first),
+# the other, and both in one update.
+TOGGLES = {
+    "sqlite": [{"auth": "token"}, {"tasks": "celery"}],
+    "postgresql": [{"tasks": "celery"}, {"auth": "token"}],
+    "mysql": [{"auth": "token", "tasks": "celery"}],
+}
 
 
 def server_database(server: str, name: str) -> str:
     return urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
 
 
-@pytest.mark.parametrize("database", ["sqlite", "postgresql", "mysql"])
-def test_tasks_turned_on_over_a_database_with_the_owners_migration(
+@pytest.mark.parametrize("database", list(TOGGLES))
+def test_features_turned_on_later_keep_the_live_database_whole(
     database: str, database_servers: dict[str, str | None], tmp_path: Path
 ) -> None:
     server = require_server(database, database_servers)
     template = new_template_repo(tmp_path / "template")
     template.release("v1.0.0", "Release 1.0.0")
-    project = copy_project(template, tmp_path / "project", {"database": database})
+    answers = {"database": database, "auth": "none", "tasks": "none"}
+    project = copy_project(template, tmp_path / "project", answers)
     python = python_for(matrix_defaults()["min_python"])
-    env = clean_environment() | {"ADMIN_PASSWORD": "owner-password-123"}
+    env = clean_environment() | {"ADMIN_PASSWORD": OWNER_PASSWORD}
     name = f"toggle_{uuid.uuid4().hex[:12]}"
     if server is None:
         env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'live.sqlite3'}"
@@ -79,7 +100,7 @@ def test_tasks_turned_on_over_a_database_with_the_owners_migration(
     try:
         # The owners' day one: a live database with a user, their own table and a row.
         flask("db", "upgrade")
-        flask("create-admin", "owner@example.com")
+        flask("create-admin", "first@example.com")
         models = project / "src" / PACKAGE / "models.py"
         models.write_text(models.read_text() + OWNER_MODEL)
         flask("db", "migrate", "-m", "notes")
@@ -87,19 +108,33 @@ def test_tasks_turned_on_over_a_database_with_the_owners_migration(
         sql("INSERT INTO notes (text) VALUES ('kept')")
         commit_all(project, "Notes, with their migration")
 
-        update = update_project(project, "--data", "tasks=celery")
+        for toggle in TOGGLES[database]:
+            update = update_project(project, *data_args(toggle))
 
-        assert update.returncode == 0, update.stdout + update.stderr
-        venv = install_project(project, python, env)
-        flask("db", "upgrade")
-        assert "Joined the migration heads" in update.stdout + update.stderr
-        # At the one head (check refuses a database behind it), with no drift.
-        assert "No new upgrade operations detected" in flask("db", "check")
-        kept = sql(
-            "SELECT text FROM notes", "SELECT email FROM users", "SELECT COUNT(*) FROM deliveries"
+            assert update.returncode == 0, update.stdout + update.stderr
+            assert "Joined the migration heads" in update.stdout + update.stderr
+            venv = install_project(project, python, env)
+            flask("db", "upgrade")
+            # At the one head (check refuses a database behind it), with no drift.
+            assert "No new upgrade operations detected" in flask("db", "check")
+            kept = sql("SELECT text FROM notes", "SELECT email, role FROM users")
+            assert kept == "[('kept',)]\n[('first@example.com', 'admin')]\n"
+            commit_all(project, f"Turn on {toggle}")
+
+        assert sql("SELECT COUNT(*) FROM deliveries", "SELECT COUNT(*) FROM revoked_tokens") == (
+            "[(0,)]\n[(0,)]\n"
         )
-        assert kept == "[('kept',)]\n[('owner@example.com',)]\n[(0,)]\n"
-        # The owners' next change starts from that head, with no flag.
+        # The user from before sign-in has no password yet; an admin made now signs in.
+        flask("create-admin", "second@example.com")
+        logins = run(
+            [str(venv / "python"), "-c", LOGINS, OWNER_PASSWORD, "first@example.com"]
+            + ["second@example.com"],
+            cwd=project,
+            env=env | {"APP_ENV": "development"},
+        )
+        assert logins.returncode == 0, logins.stderr
+        assert json.loads(logins.stdout.splitlines()[-1]) == [401, 200]
+        # The owners' next change starts from the one head, with no flag.
         flask("db", "migrate", "-m", "next change")
     finally:
         if server is not None:
