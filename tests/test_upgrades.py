@@ -1,4 +1,5 @@
-"""Every recorded release upgrades to this checkout, with its owners' edits kept.
+"""Every recorded release upgrades to this checkout, with its owners' edits kept, and
+every database those releases migrated upgrades with its rows.
 
 A project two or three releases behind is the normal case, so each release that
 CHANGELOG.md records (tests/releases.py finds its commit, with or without tags) is
@@ -19,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from .live import ADMIN_PASSWORD, live_project
 from .matrix import ROOT
 from .owners import (
     ADDED,
@@ -33,6 +35,7 @@ from .releases import (
     TemplateRepo,
     answers_of,
     clone_with_releases,
+    commit_all,
     conflicts_in,
     copy_project,
     git,
@@ -43,10 +46,12 @@ from .releases import (
     release_tags,
     tag_releases,
     update_project,
+    version_of,
 )
-from .tools import SuiteResult, python_for, require_server, run_suite
+from .tools import SuiteResult, python_for, require_server, run, run_suite, tool
 
 RELEASES = recorded_releases(ROOT)
+VERSIONS = "template/src/{{ package_name }}/migrations/versions"
 
 # Each database and each error schema, with the other answers varied between them.
 COMBINATIONS = {
@@ -164,3 +169,57 @@ def test_a_project_from_every_release_updates_to_this_checkout(
             project, python_for(MIN_PYTHON), server, "-rA", environments=suite_environments
         )
     assert OWNER_TEST_PASSED in released_template.suites[digest].output
+
+
+def newest_of_each_migration_set() -> list[str]:
+    """The newest release of each distinct folder of migrations the releases shipped."""
+    newest = {
+        git(ROOT, "rev-parse", f"{commit}:{VERSIONS}").strip(): tag
+        for tag, commit in RELEASES.items()
+    }
+    return sorted(newest.values(), key=version_of)
+
+
+@pytest.mark.parametrize("release", newest_of_each_migration_set())
+def test_a_database_each_release_migrated_upgrades_with_its_rows(
+    release: str, released_template: ReleasedTemplate, tmp_path: Path
+) -> None:
+    """Token auth and background tasks, every revision the template shipped, on SQLite.
+
+    The update turns background tasks on where the release did not ask about them, so
+    every database ends at the same revisions: a release's migrations and this checkout's
+    must join whatever the database ran, with its users signing in as before.
+    """
+    asked = question_names(git(ROOT, "show", f"{RELEASES[release]}:copier.yml"))
+    answers = {python_question(release): MIN_PYTHON, "database": "sqlite", "auth": "token"}
+    if "tasks" in asked:
+        answers["tasks"] = "celery"
+    project = copy_project(
+        released_template.repo, tmp_path / "project", answers, "--vcs-ref", release
+    )
+
+    with live_project(project, python_for(MIN_PYTHON), None) as live:
+        live.flask("db", "upgrade")
+        live.flask("create-admin", "owner@example.com")
+        live.sql(
+            "INSERT INTO posts (title, body, author_id, created_at)"
+            " SELECT 'kept', 'A post.', id, CURRENT_TIMESTAMP FROM users"
+        )
+        if git(project, "status", "--porcelain"):
+            # Before v1.0.0 the first `uv sync` wrote the lock, and owners committed it.
+            commit_all(project, "Lock the dependencies")
+
+        update = update_project(project, "--data", "tasks=celery")
+
+        assert update.returncode == 0, update.stdout + update.stderr
+        lock = project / "uv.lock"
+        if "<<<<<<<" in lock.read_text():
+            # The owners' lock met the release's: settled as uv says, by locking again.
+            lock.unlink()
+            assert run([tool("uv"), "lock", "--quiet"], cwd=project).returncode == 0
+        live.install()
+        live.flask("db", "upgrade")
+        assert "No new upgrade operations detected" in live.flask("db", "check")
+        kept = live.sql("SELECT title, author_id FROM posts", "SELECT id, email FROM users")
+        assert kept == "[('kept', 1)]\n[(1, 'owner@example.com')]\n"
+        assert live.logins(ADMIN_PASSWORD, "owner@example.com") == [200]
