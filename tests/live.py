@@ -59,11 +59,13 @@ class LiveProject:
         assert done.returncode == 0, done.stderr
         return done.stdout
 
-    def flask(self, *args: str) -> str:
+    def flask(self, *args: str, succeeds: bool = True) -> str:
+        """``flask <args>``'s output; it must succeed, or fail when ``succeeds`` is False."""
         command = [str(self.bin / "flask"), "--app", PACKAGE, *args]
         done = run(command, cwd=self.project, env=self.env)
-        assert done.returncode == 0, f"flask {' '.join(args)}:\n{done.stdout}{done.stderr}"
-        return done.stdout + done.stderr
+        output = done.stdout + done.stderr
+        assert (done.returncode == 0) == succeeds, f"flask {' '.join(args)}:\n{output}"
+        return output
 
     def logins(self, password: str, *emails: str) -> list[int]:
         """The status of POST /api/v1/auth/login for each email with ``password``."""

@@ -1,4 +1,4 @@
-"""Features turned on later, over a live database that holds rows and its owners' migration.
+"""Features turned on later, or off, over a live database with rows and the owners' migration.
 
 The issue's reproduction, as an owner types it: a project made with ``auth=none`` and
 ``tasks=none``, a migrated database with a user, a table of the owners' own with its
@@ -7,6 +7,8 @@ one after the other in either order, or both at once (one order per database). A
 each update: ``flask db upgrade``, every row kept, no drift (``flask db check`` refuses a
 database behind its head), and the next ``flask db migrate`` works without a flag.
 Users from before sign-in get no usable password; an admin made afterwards signs in.
+Turned off again, a feature's migrations stay and its tables and columns with them,
+until the owners' own migration drops them.
 """
 
 from __future__ import annotations
@@ -37,6 +39,12 @@ TOGGLES = {
     "sqlite": [{"auth": "token"}, {"tasks": "celery"}],
     "postgresql": [{"tasks": "celery"}, {"auth": "token"}],
     "mysql": [{"auth": "token", "tasks": "celery"}],
+}
+# A feature turned off afterwards: the migrations its database ran, and the tables and
+# columns they made, what `flask db check` then reports, and what drops them.
+TURNED_OFF = {
+    "sqlite": ({"tasks": "none"}, "0004_deliveries.py", "remove_table", "deliveries"),
+    "postgresql": ({"auth": "none"}, "0005_revoked_tokens.py", "remove_column", "password_hash"),
 }
 
 
@@ -81,4 +89,29 @@ def test_features_turned_on_later_keep_the_live_database_whole(
         live.flask("create-admin", "second@example.com")
         assert live.logins(ADMIN_PASSWORD, "first@example.com", "second@example.com") == [401, 200]
         # The owners' next change starts from the one head, with no flag.
-        live.flask("db", "migrate", "-m", "next change")
+        assert "Generating" in live.flask("db", "migrate", "-m", "next change")
+        for empty in (project / "src" / PACKAGE / "migrations" / "versions").glob(
+            "*next_change.py"
+        ):
+            empty.unlink()
+
+        if database not in TURNED_OFF:
+            return
+        toggle, kept_file, operation, dropped = TURNED_OFF[database]
+        update = update_project(project, *data_args(toggle))
+
+        assert update.returncode == 0, update.stdout + update.stderr
+        assert f"{kept_file}, which the update deleted" in update.stdout
+        assert (project / "src" / PACKAGE / "migrations" / "versions" / kept_file).exists()
+        live.install()
+        live.flask("db", "upgrade")
+        drift = live.flask("db", "check", succeeds=False)
+        assert operation in drift
+        assert dropped in drift
+        kept = live.sql("SELECT text FROM notes", "SELECT email FROM users ORDER BY id")
+        assert kept == "[('kept',)]\n[('first@example.com',), ('second@example.com',)]\n"
+        # The owners decide: a migration of theirs drops what the feature left.
+        commit_all(project, f"Turn off {toggle}")
+        live.flask("db", "migrate", "-m", "drop what the feature left")
+        live.flask("db", "upgrade")
+        assert "No new upgrade operations detected" in live.flask("db", "check")

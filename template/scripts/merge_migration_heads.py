@@ -1,4 +1,4 @@
-"""Join the project's migration heads into one, after a template update brought its own.
+"""Keep every migration, and join the project's heads into one, after a template update.
 
 Your migrations revise the head you had; a template release, or a feature turned on
 with ``copier update --data``, can add migrations that revise an older revision. Alembic
@@ -10,6 +10,11 @@ then sees several heads, and ``flask db upgrade`` and ``flask db migrate`` stop 
 When there is more than one head it writes one empty merge revision over all of them
 (what ``flask db merge heads`` would write), named after the heads it joins, so running
 it again writes nothing. It reads the files only: no app, no database, standard library.
+
+First, it puts back any migration the update deleted (a feature turned off deletes the
+feature's files): a database that ran it names it, and Alembic refuses every command
+without it. The feature's tables and columns stay; ``flask db check`` then lists them,
+and ``flask db migrate`` writes the migration that drops them, for you to review.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import shutil
+import subprocess
 import sys
 import textwrap
 from collections.abc import Sequence
@@ -103,11 +110,37 @@ def merge(folder: Path) -> Path | None:
     return path
 
 
+def keep_deleted(folder: Path) -> list[str]:
+    """Migrations that git has and the working tree lost, checked out again; their names."""
+    git = shutil.which("git")
+    if git is None:
+        return []
+    # git, found on PATH, given file names that git itself listed.
+    listed = subprocess.run(  # noqa: S603
+        [git, "ls-files", "--deleted", "--", "*.py"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if listed.returncode != 0:
+        return []  # not a repository yet: a copy, which deletes nothing
+    deleted = [name for name in listed.stdout.splitlines() if "/" not in name]
+    if deleted:
+        subprocess.run([git, "checkout", "--", *deleted], cwd=folder, check=True)  # noqa: S603
+    return deleted
+
+
 def main(argv: Sequence[str]) -> int:
     if len(argv) != 1:
         sys.stderr.write("usage: merge_migration_heads.py MIGRATIONS_VERSIONS_FOLDER\n")
         return 2
     folder = Path(argv[0])
+    for name in keep_deleted(folder):
+        sys.stdout.write(
+            f"Kept {folder / name}, which the update deleted: a database may have run it."
+            " See README.md, Changing an answer.\n"
+        )
     try:
         written = merge(folder)
     except UnreadableMigrationError as error:
