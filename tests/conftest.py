@@ -66,8 +66,26 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("group", params)
 
 
+# Modules of long single tests, in this order, before the rest (which keeps its order).
+# xdist hands out the units of work with the most tests first (matrix groups), and units
+# of one size (single tests) in collection order: long ones first, so that the run does
+# not end with one worker on a minute-long update while the other idles.
+LONGEST_FIRST = (
+    "test_upgrades.py",
+    "test_feature_toggles.py",
+    "test_update.py",
+    "test_dependency_bounds.py",
+)
+
+
+def longest_first(item: pytest.Item) -> int:
+    module = item.nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+    return LONGEST_FIRST.index(module) if module in LONGEST_FIRST else len(LONGEST_FIRST)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests outside the matrix run on the first shard only."""
+    """The longest work first; tests outside the matrix run on the first shard only."""
+    items.sort(key=longest_first)
     if config.shard[0] == 1:  # type: ignore[attr-defined]
         return
     keep = [item for item in items if MATRIX_FIXTURES & set(getattr(item, "fixturenames", ()))]

@@ -98,6 +98,12 @@ def untouched_files_match_a_fresh_copy(project: Path, fresh: Path) -> None:
     assert differing == sorted(EDITED)
 
 
+MIGRATION_TESTS = (
+    "test_downgrade_to_base_and_upgrade_again",
+    "test_models_and_migrations_do_not_drift",
+)
+
+
 # -- the tests ------------------------------------------------------------------------------
 
 
@@ -134,6 +140,9 @@ def test_an_update_keeps_owner_edits_and_brings_the_new_release(
     suite = run_suite(project, python, server, "-rA", environments=suite_environments)
     assert OWNER_TEST_PASSED in suite.output
     assert RELEASE_TEST_PASSED in suite.output
+    # On each real server, the migrations ran empty -> head -> base -> head, without drift.
+    for test in MIGRATION_TESTS:
+        assert f"PASSED tests/integration/test_migrations.py::{test}" in suite.output
 
 
 def project_with_overlapping_change(tmp_path: Path) -> Path:
