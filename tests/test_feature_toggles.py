@@ -21,7 +21,7 @@ from .live import ADMIN_PASSWORD, live_project
 from .matrix import matrix_defaults
 from .owners import PACKAGE
 from .releases import commit_all, copy_project, data_args, new_template_repo, update_project
-from .tools import python_for, require_server
+from .tools import python_for, require_server, run_suite
 
 OWNER_MODEL = '''
 
@@ -40,6 +40,9 @@ TOGGLES = {
     "postgresql": [{"tasks": "celery"}, {"auth": "token"}],
     "mysql": [{"auth": "token", "tasks": "celery"}],
 }
+# The generated suite runs once, on the project with both features on: what the toggles
+# leave in it (merge revisions over the owners' migration) is the same on every database.
+SUITE_ON = "sqlite"
 # A feature turned off afterwards: the migrations its database ran, and the tables and
 # columns they made, what `flask db check` then reports, and what drops them.
 TURNED_OFF = {
@@ -50,7 +53,10 @@ TURNED_OFF = {
 
 @pytest.mark.parametrize("database", list(TOGGLES))
 def test_features_turned_on_later_keep_the_live_database_whole(
-    database: str, database_servers: dict[str, str | None], tmp_path: Path
+    database: str,
+    database_servers: dict[str, str | None],
+    suite_environments: Path,
+    tmp_path: Path,
 ) -> None:
     server = require_server(database, database_servers)
     template = new_template_repo(tmp_path / "template")
@@ -94,6 +100,9 @@ def test_features_turned_on_later_keep_the_live_database_whole(
             "*next_change.py"
         ):
             empty.unlink()
+        if database == SUITE_ON:
+            suite = run_suite(project, python, server, "-rA", environments=suite_environments)
+            assert "PASSED tests/integration/test_migrations.py::test_downgrade" in suite.output
 
         if database not in TURNED_OFF:
             return
