@@ -230,6 +230,25 @@ def test_an_update_with_a_changed_answer_switches_the_files(
     assert sorted(name for name in ours if ours[name] != theirs[name]) == []
 
 
+def test_an_update_goes_through_when_the_owners_deleted_the_merge_script(
+    tmp_path: Path,
+) -> None:
+    """Files the owners deleted stay deleted, and the steps that would run them skip them."""
+    template = new_template_repo(tmp_path / "template")
+    template.release("v1.0.0", "Release 1.0.0")
+    project = copy_project(template, tmp_path / "project", {})
+    (project / "scripts" / "merge_migration_heads.py").unlink()
+    commit_all(project, "We merge migration heads by hand")
+    change_patterns(template)
+    template.release("v1.1.0", "Release 1.1.0")
+
+    update = update_project(project)
+
+    assert update.returncode == 0, update.stdout + update.stderr
+    assert answers_of(project)["_commit"] == "v1.1.0"
+    assert not (project / "scripts" / "merge_migration_heads.py").exists()
+
+
 # -- releases with a migration --------------------------------------------------------------
 
 RENAMED = ("python_version", "min_python")  # the v0.2.0 rename, migrated by copier.yml
