@@ -1,0 +1,1 @@
+"""Tests of the resources added with `flask scaffold`, a package each."""
