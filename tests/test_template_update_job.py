@@ -8,6 +8,7 @@ them, push nothing when nothing changed, and never overwrite work someone added 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -25,11 +26,13 @@ from .releases import (
     TemplateRepo,
     answers_of,
     commit_all,
+    copier,
     copy_project,
     git,
     new_template_repo,
     replace_once,
 )
+from .scaffolds import RESOURCES, registry_text
 from .tools import run, tool
 
 SCRIPT = "scripts/update-from-template.sh"
@@ -211,3 +214,57 @@ def test_the_script_passes_shellcheck() -> None:
     linted = run([tool("shellcheck"), "--severity=style", str(ROOT / "template" / SCRIPT)])
 
     assert linted.returncode == 0, linted.stdout + linted.stderr
+
+
+OWN_METHOD = '''
+    def count(self) -> int:
+        """How many invoices there are (a method of the owners' own)."""
+        return len(self.session.scalars(select(Invoice.id)).all())
+'''
+
+
+def test_a_release_reaches_each_scaffolded_resource_with_the_owners_edits_kept(
+    tmp_path: Path,
+) -> None:
+    template, project, _ = released_project(tmp_path)
+    [invoices] = [resource for resource in RESOURCES if resource.name == "invoices"]
+    data = tmp_path / "invoices.json"
+    data.write_text(
+        json.dumps(
+            {
+                "resource": "invoices",
+                "resource_fields": list(invoices.fields),
+                "resource_revises": "0005",
+            }
+        )
+    )
+    # What `flask scaffold invoices ...` runs (the command itself: test_scaffold.py).
+    added = copier(
+        project,
+        *("copy", "--trust", "--defaults", "--vcs-ref", "v1.0.0", "--data-file", str(data)),
+        *("--answers-file", ".copier-resources/invoices.yml", str(template.path), "."),
+    )
+    assert added.returncode == 0, added.stdout + added.stderr
+    (project / "src" / PACKAGE / "resources" / "__init__.py").write_text(
+        registry_text(["invoices"])
+    )
+    service = project / "src" / PACKAGE / "resources" / "invoices" / "service.py"
+    service.write_text(service.read_text() + OWN_METHOD)
+    commit_all(project, "Invoices, with a count of our own")
+    # The next release changes the pattern every resource's service follows.
+    pattern = template.file(
+        "resource/src/{{ package_name }}/resources/{{ resource }}/service.py.jinja"
+    )
+    replace_once(pattern, 'does not exist.")', 'is gone.")')
+    template.release("v1.1.0", "Release 1.1.0")
+
+    done, results = run_script(project)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert results["conflicts"] == "0", done.stdout
+    assert git(project, "rev-list", "--count", f"main..{BRANCH}").strip() == "1"
+    updated = git(project, "show", f"{BRANCH}:src/{PACKAGE}/resources/invoices/service.py")
+    assert 'raise NotFoundError(f"Invoice {invoice_id} is gone.")' in updated
+    assert OWN_METHOD in updated
+    answers = git(project, "show", f"{BRANCH}:.copier-resources/invoices.yml")
+    assert "_commit: v1.1.0" in answers

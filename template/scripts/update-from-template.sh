@@ -63,6 +63,21 @@ fi
 after="$(answer _commit)"
 # Files git lists as unmerged after copier's merge, and any file holding its markers.
 unmerged="$(git diff --name-only --diff-filter=U)"
+# Each resource added with `flask scaffold` is a copier render of its own, with its answers
+# in .copier-resources/: the release reaches it too, the owners' edits kept (or marked as
+# conflicts, like the project's). copier updates a clean tree only: each step is committed
+# on the branch, and the steps become one commit below.
+if compgen -G ".copier-resources/*.yml" >/dev/null; then
+  for resource in .copier-resources/*.yml; do
+    git add --all
+    git commit --quiet --no-verify --allow-empty -m "Update from the template (before ${resource})"
+    uvx --with-requirements "$(dirname "$0")/template-update-requirements.txt" \
+      copier update --trust --defaults --conflict inline --answers-file "$resource"
+    unmerged="$(printf '%s\n%s' "$unmerged" "$(git diff --name-only --diff-filter=U)")"
+  done
+  git add --all
+  git reset --quiet --soft "$base"
+fi
 git add --all
 marked="$(git grep --cached -l -E '^(<{7} before|>{7} after) updating$' || true)"
 conflicted="$(printf '%s\n%s\n' "$unmerged" "$marked" | sed '/^$/d' | sort -u)"
