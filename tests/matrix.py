@@ -36,8 +36,20 @@ def copier_config() -> dict[str, Any]:
     return config
 
 
+# Answered by `flask scaffold` for a resource of the owners' own, never asked of a project.
+RESOURCE_QUESTIONS = frozenset(
+    {"resource", "resource_fields", "resource_access", "resource_revises"}
+)
+
+
 def questions() -> dict[str, dict[str, Any]]:
-    return {name: spec for name, spec in copier_config().items() if not name.startswith("_")}
+    """The questions a project is asked."""
+    config = copier_config().items()
+    return {
+        name: spec
+        for name, spec in config
+        if not name.startswith("_") and name not in RESOURCE_QUESTIONS
+    }
 
 
 def question_values(spec: Mapping[str, Any]) -> list[Any] | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import shutil
 import socket
 import statistics
 import subprocess
@@ -26,7 +27,9 @@ from urllib.parse import quote
 import pytest
 
 from .matrix import default_combination
-from .renders import Renders
+from .owners import PACKAGE
+from .renders import Renders, jinja_compiled_once, without_git
+from .scaffolds import add_resources
 from .served import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
@@ -57,7 +60,13 @@ def project(
     server = require_server(request.param, database_servers)
     combo = default_combination(database=request.param)
     tmp_path = tmp_path_factory.mktemp(f"served-{request.param}")
-    with prepared_project(renders.get(combo), combo, tmp_path, server) as served:
+    # With the resources `flask scaffold` adds: the hostile requests and the API tester
+    # reach them too.
+    source = tmp_path / "source"
+    shutil.copytree(renders.get(combo), source)
+    with without_git(), jinja_compiled_once():
+        add_resources(renders.template, source, PACKAGE)
+    with prepared_project(source, combo, tmp_path, server) as served:
         yield served
 
 
@@ -619,6 +628,60 @@ def test_a_client_generated_from_the_document_calls_the_service(
     assert fetched.data.title == "From a generated client"
     assert users.meta.per_page == 5
     assert (logout.status_code, after.status_code) == (204, 401)
+
+
+# Values a hostile client sends to a scaffolded resource (tests/scaffolds.py: invoices):
+# each is refused with 422 naming its field, never stored cut or rounded, never a 500.
+HOSTILE_VALUES = [
+    ("amount", "1" * 10_000),
+    ("amount", "0." + "1" * 10_000),
+    ("amount", "1e400"),
+    ("amount", "NaN"),
+    ("amount", "1.005"),
+    ("amount", 12345678901.5),
+    ("quantity", 2**63),
+    ("quantity", -(2**31) - 1),
+    ("quantity", True),
+    ("due_on", "2026-13-01"),
+    ("due_on", "2026-02-29"),
+    ("due_on", "0001-01-01"),
+    ("sent_at", "9999-12-31T23:59:59-23:59"),
+    ("sent_at", "2026-01-01T00:00:00"),
+    ("status", "paid; DROP TABLE invoices"),
+    ("number", "x" * 41),
+    ("number", "a\u0000b"),
+    ("customer_id", 2**31),
+    ("paid", "false"),
+]
+
+
+def test_a_scaffolded_resource_refuses_hostile_values_naming_the_field(
+    service: Service,
+) -> None:
+    admin = service.bearer(ADMIN_EMAIL, ADMIN_PASSWORD)
+    me = service.request("GET", "/api/v1/users?per_page=1", headers=admin).json["data"][0]
+    valid = {
+        "number": "INV-1",
+        "amount": "12.50",
+        "due_on": "2026-12-31",
+        "paid": False,
+        "status": "sent",
+        "customer_id": me["id"],
+        "quantity": 3,
+    }
+    refused = {}
+    for field, value in HOSTILE_VALUES:
+        reply = service.request(
+            "POST", "/api/v1/invoices", json_body=valid | {field: value}, headers=admin
+        )
+        refused[(field, str(value)[:20])] = field in service.assert_error(
+            reply, 422, "VALIDATION_ERROR"
+        )
+
+    assert all(refused.values()), refused
+    created = service.request("POST", "/api/v1/invoices", json_body=valid, headers=admin)
+    assert created.status == 201, created.body
+    assert created.json["data"]["amount"] == "12.50"
 
 
 # Last: its stateful phase may change the admin's password, ending the module's tokens.

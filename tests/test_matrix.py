@@ -24,7 +24,8 @@ from .matrix import (
     suite_groups,
     tree_digest,
 )
-from .renders import Renders
+from .renders import Renders, jinja_compiled_once, without_git
+from .scaffolds import add_resources
 from .tools import (
     clean_environment,
     load_yaml,
@@ -106,6 +107,8 @@ EXPECTED_FILES: list[tuple[str, Callable[[Answers], bool]]] = [
                     "models.py",
                     "notifications.py",
                     "observability.py",
+                    "resources/__init__.py",
+                    "scaffold.py",
                     "schemas.py",
                     "services/__init__.py",
                     "services/posts.py",
@@ -132,6 +135,7 @@ EXPECTED_FILES: list[tuple[str, Callable[[Answers], bool]]] = [
                     "integration/test_posts_api.py",
                     "integration/test_users_api.py",
                     "integration/test_webhook.py",
+                    "resources/__init__.py",
                     "unit/__init__.py",
                     "unit/conftest.py",
                     "unit/fakes.py",
@@ -141,6 +145,7 @@ EXPECTED_FILES: list[tuple[str, Callable[[Answers], bool]]] = [
                     "unit/test_logging.py",
                     "unit/test_notifications.py",
                     "unit/test_post_service.py",
+                    "unit/test_scaffold.py",
                     "unit/test_schemas.py",
                     "unit/test_user_service.py",
                 )
@@ -269,8 +274,14 @@ def test_renders_without_leftovers(
     combination: Combination, project: Path, record_property: Any
 ) -> None:
     record_property("matrix_checked", json.dumps({"id": combination.id}))
+    problems = leftovers(project, text_files(project))
+    assert problems == [], f"{combination.id}: {problems}"
+
+
+def leftovers(project: Path, paths: list[Path]) -> list[str]:
+    """What a careless render leaves in ``paths``: Jinja, template files, stray space."""
     problems = []
-    for path in text_files(project):
+    for path in paths:
         relative = path.relative_to(project)
         if path.suffix in {".jinja", ".rej"} or path.name.endswith(".orig"):
             problems.append(f"{relative}: template leftover file")
@@ -286,7 +297,7 @@ def test_renders_without_leftovers(
             problems.append(f"{relative}: trailing whitespace")
         if path.suffix not in PYTHON_SOURCE and "\n\n\n" in text:
             problems.append(f"{relative}: two blank lines in a row")
-    assert problems == [], f"{combination.id}: {problems}"
+    return problems
 
 
 def test_has_exactly_the_files_its_answers_call_for(
@@ -507,7 +518,9 @@ def test_generated_suite_passes_and_type_checks(
 ) -> None:
     """The suite passes on the real database; mypy --strict is clean (src/ and tests/).
 
-    Both run once per distinct src/ + tests/ tree, in the environment the suite installed.
+    Both run once per distinct src/ + tests/ tree, in the environment the suite installed,
+    with the resources `flask scaffold` adds (every field type and access rule): their
+    tests, migrations and types are checked in every combination too.
     """
     combo = group.representative
     server = require_server(group.database, database_servers)
@@ -515,6 +528,15 @@ def test_generated_suite_passes_and_type_checks(
     # A private copy: installing and testing leave files the other checks must not see.
     project = tmp_path / combo.id
     shutil.copytree(renders.get(combo), project)
+    before = set(text_files(project))
+    with without_git(), jinja_compiled_once():
+        add_resources(renders.template, project, PACKAGE)
+    added = sorted(set(text_files(project)) - before)
+    assert leftovers(project, added) == []
+    ruff = tool("ruff")
+    for command in (["format", "--check"], ["check", "--output-format", "concise"]):
+        linted = run([ruff, *command, "--no-cache", "."], cwd=project)
+        assert linted.returncode == 0, f"{combo.id}: ruff {command[0]}\n{linted.stdout}"
 
     suite = run_suite(project, python, server, environments=suite_environments)
     started = time.perf_counter()
