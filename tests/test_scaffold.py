@@ -3,8 +3,8 @@
 The command renders each resource from the template at the project's release (copier
 pinned by the project), so this runs the whole path: the checks that refuse bad input
 before writing anything, the renders, the migrations on the project's head, and the
-project's own checks afterwards. The matrix renders the same resources into every
-distinct suite (tests/scaffolds.py); this is where the command itself runs.
+project's own checks afterwards (its suite runs on the same resources in every distinct
+suite of the matrix, tests/scaffolds.py); this is where the command itself runs.
 """
 
 from __future__ import annotations
@@ -17,27 +17,19 @@ from .releases import commit_all, copy_project, git, new_template_repo
 from .scaffolds import RESOURCES, registry_text
 from .tools import python_for, run
 
-# (arguments, what the one line says): each exits 1 and leaves `git status` clean.
+# (arguments, what the one line says): each exits 1 and leaves `git status` clean. The
+# generated suite checks every refusal in-process (tests/unit/test_scaffold.py).
 BAD_INPUT = [
     (["users", "name:string"], "resource 'users' exists already"),
-    (["posts", "title:string"], "resource 'posts' exists already"),
     (["invoices", "number:string"], "resource 'invoices' exists already"),
     (["class", "name:string"], "a Python keyword"),
-    (["json", "name:string"], "standard library"),
     (["order", "name:string"], "a word SQL reserves"),
     (["docs", "name:string"], "already has a route"),
-    (["metrics", "name:string"], "already has a route"),
-    (["Things", "name:string"], "is not a name"),
     (["things"], "at least one field"),
     (["things", "name:varchar"], "unknown type 'varchar'"),
-    (["things", "name:text:sorted"], "unknown modifier 'sorted'"),
     (["things", "id:integer"], "a name every resource has"),
-    (["things", "created_at:datetime"], "a name every resource has"),
-    (["things", "owner_id:integer"], "a name every resource has"),
     (["things", "name:string", "name:text"], "field 'name' is given twice"),
     (["things", "group_id:references:groups"], "references names nothing known"),
-    (["things", "price:decimal:40,2"], "the precision must be a whole number from 1 to 38"),
-    (["things", "state:enum"], "give the values"),
     (["things", "name:string", "--access", "everyone"], "--access must be one of"),
 ]
 
@@ -75,13 +67,10 @@ def test_scaffold_adds_resources_that_pass_the_projects_own_checks(tmp_path: Pat
 
         assert "r_audits" in live.flask("db", "upgrade")
         live.flask("db", "check")
-        for command in (["ruff", "format", "--check", "."], ["ruff", "check", "."], ["mypy"]):
+        # The same files in every distinct suite of the matrix pass the suite, mypy --strict
+        # and ruff there (tests/scaffolds.py); ruff here checks the command wrote them so.
+        for command in (["ruff", "format", "--check", "."], ["ruff", "check", "."]):
             done = run([str(live.bin / command[0]), *command[1:]], cwd=project, env=live.env)
             assert done.returncode == 0, f"{command}:\n{done.stdout}{done.stderr}"
-        suite = run(
-            [str(live.bin / "pytest"), "-q", "-p", "no:cacheprovider", "-n", "2"],
-            cwd=project,
-            env=live.env,
-            timeout=900,
-        )
-        assert suite.returncode == 0, suite.stdout[-6000:]
+        assert live.flask("db", "downgrade", "0005")
+        live.flask("db", "upgrade")
