@@ -54,6 +54,8 @@ MAX_IDENTIFIER = 63
 # The longest string a unique index holds on MySQL (3,072 bytes of utf8mb4); longer: text.
 MAX_STRING = 768
 MAX_PRECISION = 38
+# SQLite stores NUMERIC values as 64-bit floats: 15 digits survive the round trip exactly.
+MAX_SQLITE_PRECISION = 15
 ANSWERS = Path(".copier-answers.yml")
 RESOURCE_ANSWERS = Path(".copier-resources")
 REQUIREMENTS = Path("scripts/template-update-requirements.txt")
@@ -98,7 +100,9 @@ class Project:
         return self.package_dir / "resources" / "__init__.py"
 
 
-def parse_field(spec: str, tables: Iterable[str]) -> dict[str, Any]:
+def parse_field(
+    spec: str, tables: Iterable[str], max_precision: int = MAX_PRECISION
+) -> dict[str, Any]:
     """``NAME:TYPE[:ARG][:MODIFIER...]`` as the resource's answers record it."""
     name, _, rest = spec.partition(":")
     kind, _, rest = rest.partition(":")
@@ -116,7 +120,7 @@ def parse_field(spec: str, tables: Iterable[str]) -> dict[str, Any]:
         field["length"] = bounded_int(arg or "200", 1, MAX_STRING, f"{where}: the length")
     elif kind == "decimal":
         precision_text, _, scale_text = (arg or "12,2").partition(",")
-        precision = bounded_int(precision_text, 1, MAX_PRECISION, f"{where}: the precision")
+        precision = bounded_int(precision_text, 1, max_precision, f"{where}: the precision")
         field["precision"] = precision
         field["scale"] = bounded_int(scale_text or "0", 0, precision, f"{where}: the scale")
     elif kind == "enum":
@@ -306,7 +310,9 @@ def scaffold(
     if not specs:
         raise ScaffoldError("Give the resource at least one field, like title:string.")
     tables = {"users", *project.resources}
-    fields = [parse_field(spec, tables) for spec in specs]
+    sqlite = project.answers.get("database") == "sqlite"
+    max_precision = MAX_SQLITE_PRECISION if sqlite else MAX_PRECISION
+    fields = [parse_field(spec, tables, max_precision) for spec in specs]
     seen: set[str] = set()
     for field in fields:
         if field["name"] in seen:
