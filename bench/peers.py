@@ -1,0 +1,515 @@
+"""Benchmark: the default project against the services teams would pick instead.
+
+Three stacks side by side on one PostgreSQL server, 2 workers each, loaded by wrk from a
+second process (2 threads, 8 connections), in interleaved rounds:
+
+- **ours**: the default project (PostgreSQL), as it ships: gunicorn with its own
+  gunicorn.conf.py, production configuration (JSON access log, metrics, rate limiter).
+- **FastAPI**: bench/peer_fastapi.py, what fastapi/full-stack-fastapi-template's backend
+  does (JWT, caller lookup, SQLModel), served by ``fastapi run --workers 2``.
+- **DRF**: bench/peer_drf/, what cookiecutter-django's API does (ModelViewSet, token
+  authentication, ATOMIC_REQUESTS), served by gunicorn's sync workers.
+
+Operations: an authenticated single-row read (ours: GET /api/v1/users/<id> with an admin
+token: token, caller, row; the peers: GET item with its owner check), a page of 20 with
+its count, a create; each framework's constant-JSON ceiling; and our public single-row
+read (GET /api/v1/posts/<id>) against bare Flask under gunicorn. Each round runs every
+load once, in an order that rotates; rows created are deleted after each create run so
+that every list counts the same table. A fixed CPU-bound workload is timed before and
+after, so readings of different days can be set side by side.
+
+Dependencies come from the registry at run time (the project's lock for ours; the
+newest fastapi[standard], sqlmodel, pyjwt, django, djangorestframework, gunicorn and
+psycopg for the peers). Writes the "Peers" section of docs/benchmarks.md and
+docs/peers.svg. Usage: `uv run python bench/peers.py [seconds per run] [--rounds N]`
+(needs wrk: apt-get install wrk).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from common import SERVER_URLS, clean_env, install, interpreter, median, record, render
+from throughput import SECRET, SEED, WARM_UP, WORKERS, login, once
+
+from tests.served import free_port, stop
+from tests.tools import tool
+
+HERE = Path(__file__).resolve().parent
+SVG = HERE.parent / "docs" / "peers.svg"
+ROWS = 200
+PEER_PACKAGES = (
+    "fastapi[standard]",
+    "sqlmodel",
+    "pyjwt",
+    "django",
+    "djangorestframework",
+    "gunicorn",
+    "psycopg[binary]",
+)
+STACKS = ("ours", "FastAPI", "DRF")
+OPERATIONS = ("constant JSON", "authenticated read", "list of 20", "create")
+PUBLIC_READ = "public read (GET /api/v1/posts/<id>)"
+# A fixed CPU-bound workload (pure Python), timed in the same run as the loads.
+REFERENCE = (
+    "import json, time; s = time.perf_counter(); "
+    "[json.dumps({'n': i, 'v': [i * j % 97 for j in range(40)]}) for i in range(60000)]; "
+    "print(time.perf_counter() - s)"
+)
+
+
+@dataclass
+class Load:
+    """One (stack, operation): its URL and wrk script, and the runs measured."""
+
+    url: str
+    script: Path | None = None
+    reset: str | None = None
+    runs: list[dict[str, float]] = field(default_factory=list)
+
+
+def launch(
+    argv: Sequence[str], ready: str, cwd: Path, env: dict[str, str], accept: int = 200
+) -> subprocess.Popen[bytes]:
+    """A server, once ``ready`` (a URL) answers ``accept``: its port listens before workers
+    have imported the app."""
+    server = subprocess.Popen(
+        list(argv), cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(ready, timeout=5) as answer:
+                if answer.status == accept:
+                    return server
+        except urllib.error.HTTPError as answer:
+            if answer.code == accept:
+                return server
+            time.sleep(0.3)
+        except OSError:
+            time.sleep(0.3)
+    server.kill()
+    raise RuntimeError(f"{' '.join(argv)} did not start")
+
+
+def gunicorn(
+    bin_dir: Path,
+    app: str,
+    cwd: Path,
+    env: dict[str, str],
+    ready: str,
+    own_config: bool = False,
+    accept: int = 200,
+) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    options = [] if own_config else ["--config", "/dev/null"]
+    argv = [
+        str(bin_dir / "gunicorn"),
+        *options,
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(WORKERS),
+        app,
+    ]
+    base = f"http://127.0.0.1:{port}"
+    return launch(argv, base + ready, cwd, env, accept), base
+
+
+def fastapi(
+    bin_dir: Path, module: str, cwd: Path, env: dict[str, str], ready: str
+) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    argv = [
+        str(bin_dir / "fastapi"),
+        "run",
+        "--workers",
+        str(WORKERS),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        module,
+    ]
+    base = f"http://127.0.0.1:{port}"
+    return launch(argv, base + ready, cwd, env), base
+
+
+def script(
+    directory: Path,
+    name: str,
+    method: str,
+    token: str,
+    scheme: str,
+    body: dict[str, str] | None = None,
+) -> Path:
+    """A wrk script: the method, the Authorization header, a JSON body."""
+    lines = [f'wrk.method = "{method}"', f'wrk.headers["Authorization"] = "{scheme} {token}"']
+    if body is not None:
+        lines += [
+            f"wrk.body = {json.dumps(json.dumps(body))}",
+            'wrk.headers["Content-Type"] = "application/json"',
+        ]
+    path = directory / f"{name}.lua"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def sql(python: Path, url: str, statement: str) -> None:
+    code = f"import psycopg; psycopg.connect({url!r}, autocommit=True).execute({statement!r})"
+    subprocess.run([str(python), "-c", code], check=True)
+
+
+def reference(python: Path) -> float:
+    """The reference workload's best of three, in seconds."""
+    times = [
+        float(
+            subprocess.run(
+                [str(python), "-c", REFERENCE], capture_output=True, text=True, check=True
+            ).stdout
+        )
+        for _ in range(3)
+    ]
+    return min(times)
+
+
+def cells(figures: dict[str, float]) -> str:
+    return f"{figures['rps']:,.0f} | {figures['p50']:.2f} ms | {figures['p99']:.2f} ms"
+
+
+def port(base: str) -> int:
+    return int(base.rsplit(":", 1)[1])
+
+
+def chart(figures: dict[tuple[str, str], dict[str, float]]) -> str:
+    """Requests/s per operation per stack as horizontal bars, each labelled with its p99."""
+    colours = {"ours": "#2b6cb0", "FastAPI": "#38a169", "DRF": "#c05621"}
+    top = max(f["rps"] for f in figures.values())
+    width, label_width, bar_max, bar, gap = 760, 170, 440, 16, 3
+    rows: list[str] = []
+    y = 40
+    for operation in OPERATIONS:
+        rows.append(f'<text x="10" y="{y + bar + 8}" font-weight="bold">{operation}</text>')
+        for stack in STACKS:
+            f = figures[stack, operation]
+            length = max(1, round(bar_max * f["rps"] / top))
+            rows.append(
+                f'<rect x="{label_width}" y="{y}" width="{length}" height="{bar}" '
+                f'fill="{colours[stack]}"><title>{stack}: {f["rps"]:.0f} requests/s</title></rect>'
+            )
+            rows.append(
+                f'<text x="{label_width + length + 6}" y="{y + bar - 3}">{stack} '
+                f"{f['rps']:,.0f}/s · p99 {f['p99']:.1f} ms</text>"
+            )
+            y += bar + gap
+        y += 18
+    legend = " ".join(
+        f'<rect x="{label_width + 120 * i}" y="8" width="12" height="12" fill="{colour}"/>'
+        f'<text x="{label_width + 120 * i + 16}" y="19">{stack}</text>'
+        for i, (stack, colour) in enumerate(colours.items())
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{y + 10}" '
+        f'font-family="sans-serif" font-size="12">\n'
+        f'<rect width="100%" height="100%" fill="white"/>\n{legend}\n'
+        + "\n".join(rows)
+        + "\n</svg>\n"
+    )
+
+
+def main() -> int:
+    if shutil.which("wrk") is None:
+        print("wrk is not installed: apt-get install wrk", file=sys.stderr)
+        return 2
+    parser = argparse.ArgumentParser()
+    parser.add_argument("seconds", nargs="?", type=int, default=6, help="seconds per run")
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    server = SERVER_URLS["postgresql"].replace("+psycopg", "")
+    names = {stack: f"bench_{stack.lower()}_{uuid.uuid4().hex[:8]}" for stack in STACKS}
+    running: list[subprocess.Popen[bytes]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        ours = install(render(workdir / "ours", "HEAD", database="postgresql")).parents[1]
+        ours_bin = ours / ".venv" / "bin"
+        peers = workdir / "peers"
+        peers.mkdir()
+        for name in ("peer_fastapi.py", "ceiling_fastapi.py"):
+            shutil.copy(HERE / name, peers / name)
+        shutil.copytree(
+            HERE / "peer_drf", peers / "peer_drf", ignore=shutil.ignore_patterns("__pycache__")
+        )
+        shutil.copy(HERE / "ceiling_app.py", ours / "ceiling_app.py")
+        uv = tool("uv")
+        subprocess.run(
+            [uv, "venv", "--quiet", "--python", str(ours_bin / "python"), str(peers / ".venv")],
+            check=True,
+            env=clean_env(),
+        )
+        peers_bin = peers / ".venv" / "bin"
+        subprocess.run(
+            [
+                uv,
+                "pip",
+                "install",
+                "--quiet",
+                "--python",
+                str(peers_bin / "python"),
+                *PEER_PACKAGES,
+            ],
+            check=True,
+            env=clean_env(),
+        )
+        versions = subprocess.run(
+            [uv, "pip", "list", "--python", str(peers_bin / "python"), "--format", "json"],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=clean_env(),
+        ).stdout
+        wanted = {
+            "fastapi",
+            "sqlmodel",
+            "uvicorn",
+            "django",
+            "djangorestframework",
+            "gunicorn",
+            "psycopg",
+            "pydantic",
+            "sqlalchemy",
+        }
+        installed = ", ".join(
+            f"{p['name']} {p['version']}"
+            for p in json.loads(versions)
+            if p["name"].lower() in wanted
+        )
+        for name in names.values():
+            sql(peers_bin / "python", server, f"CREATE DATABASE {name}")
+        try:
+            base_url = server.rsplit("/", 1)[0]
+            ours_env = clean_env(
+                APP_ENV="production",
+                SECRET_KEY=SECRET,
+                DATABASE_URL=SERVER_URLS["postgresql"].rsplit("/", 1)[0] + f"/{names['ours']}",
+                ADMIN_PASSWORD="bench-password",
+                LOGIN_RATE_LIMIT="1000 per second",
+                RATELIMIT_KEY_PREFIX=f"bench-{uuid.uuid4().hex}",
+                WEB_CONCURRENCY=str(WORKERS),
+            )
+            flask = [str(ours_bin / "flask"), "--app", "my_service"]
+            for command in (["db", "upgrade"], ["create-admin", "admin@example.com"]):
+                subprocess.run(
+                    [*flask, *command], cwd=ours, env=ours_env, check=True, capture_output=True
+                )
+            subprocess.run(
+                [str(ours_bin / "python"), "-c", SEED], cwd=ours, env=ours_env, check=True
+            )
+            fastapi_env = clean_env(
+                PEER_SECRET_KEY=SECRET,
+                PEER_DATABASE_URL=base_url.replace("postgresql:", "postgresql+psycopg:", 1)
+                + f"/{names['FastAPI']}",
+            )
+            drf_env = clean_env(
+                PEER_SECRET_KEY=SECRET,
+                PEER_DATABASE_URL=f"{base_url}/{names['DRF']}",
+                DJANGO_SETTINGS_MODULE="peer_drf.settings",
+            )
+            seeded_fastapi = json.loads(
+                subprocess.run(
+                    [
+                        str(peers_bin / "python"),
+                        "-c",
+                        f"import peer_fastapi; peer_fastapi.seed({ROWS})",
+                    ],
+                    cwd=peers,
+                    env=fastapi_env,
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout
+            )
+            seeded_drf = json.loads(
+                subprocess.run(
+                    [str(peers_bin / "python"), "-m", "peer_drf.seed", str(ROWS)],
+                    cwd=peers,
+                    env=drf_env,
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout
+            )
+            started = {
+                "ours": gunicorn(
+                    ours_bin, "my_service:create_app()", ours, ours_env, "/readyz", own_config=True
+                ),
+                "flask ceiling": gunicorn(ours_bin, "ceiling_app:app", ours, clean_env(), "/post"),
+                "FastAPI": fastapi(
+                    peers_bin, "peer_fastapi.py", peers, fastapi_env, "/api/v1/openapi.json"
+                ),
+                "FastAPI ceiling": fastapi(
+                    peers_bin, "ceiling_fastapi.py", peers, clean_env(), "/post"
+                ),
+                "DRF": gunicorn(
+                    peers_bin,
+                    "peer_drf.wsgi",
+                    peers,
+                    drf_env,
+                    "/api/items/?format=json",
+                    accept=403,
+                ),
+                "DRF ceiling": gunicorn(
+                    peers_bin, "peer_drf.ceiling", peers, clean_env(PEER_SECRET_KEY=SECRET), "/post"
+                ),
+            }
+            running = [process for process, _ in started.values()]
+            url = {name: base for name, (_, base) in started.items()}
+            token = login(port(url["ours"]))
+            scripts = workdir / "scripts"
+            scripts.mkdir()
+            bearer_ours = script(scripts, "ours-get", "GET", token, "Bearer")
+            bearer_fastapi = script(
+                scripts, "fastapi-get", "GET", seeded_fastapi["token"], "Bearer"
+            )
+            token_drf = script(scripts, "drf-get", "GET", seeded_drf["token"], "Token")
+            body = {"title": "Load", "body": "Posted by wrk."}
+            peer_body = {"title": "Load", "description": "Posted by wrk."}
+            loads = {
+                ("ours", "constant JSON"): Load(url["flask ceiling"] + "/post"),
+                ("FastAPI", "constant JSON"): Load(url["FastAPI ceiling"] + "/post"),
+                ("DRF", "constant JSON"): Load(url["DRF ceiling"] + "/post"),
+                ("ours", "authenticated read"): Load(url["ours"] + "/api/v1/users/1", bearer_ours),
+                ("FastAPI", "authenticated read"): Load(
+                    url["FastAPI"] + f"/api/v1/items/{seeded_fastapi['item']}", bearer_fastapi
+                ),
+                ("DRF", "authenticated read"): Load(
+                    url["DRF"] + f"/api/items/{seeded_drf['item']}/", token_drf
+                ),
+                ("ours", "list of 20"): Load(
+                    url["ours"] + "/api/v1/posts?per_page=20", bearer_ours
+                ),
+                ("FastAPI", "list of 20"): Load(
+                    url["FastAPI"] + "/api/v1/items/?limit=20", bearer_fastapi
+                ),
+                ("DRF", "list of 20"): Load(url["DRF"] + "/api/items/", token_drf),
+                ("ours", "create"): Load(
+                    url["ours"] + "/api/v1/posts",
+                    script(scripts, "ours-post", "POST", token, "Bearer", body),
+                    "DELETE FROM posts WHERE title = 'Load'",
+                ),
+                ("FastAPI", "create"): Load(
+                    url["FastAPI"] + "/api/v1/items/",
+                    script(
+                        scripts,
+                        "fastapi-post",
+                        "POST",
+                        seeded_fastapi["token"],
+                        "Bearer",
+                        peer_body,
+                    ),
+                    "DELETE FROM item WHERE title = 'Load'",
+                ),
+                ("DRF", "create"): Load(
+                    url["DRF"] + "/api/items/",
+                    script(scripts, "drf-post", "POST", seeded_drf["token"], "Token", peer_body),
+                    "DELETE FROM peer_drf_item WHERE title = 'Load'",
+                ),
+                ("ours", PUBLIC_READ): Load(url["ours"] + "/api/v1/posts/100"),
+            }
+            database = {stack: f"{base_url}/{name}" for stack, name in names.items()}
+
+            def run(key: tuple[str, str], seconds: int) -> dict[str, float]:
+                load = loads[key]
+                figures = once(load.url, seconds, load.script)
+                if load.reset:
+                    sql(peers_bin / "python", database[key[0]], load.reset)
+                return figures
+
+            cpu_before = reference(ours_bin / "python")
+            for key in loads:
+                run(key, WARM_UP)
+            for round_ in range(args.rounds):
+                for operation in (*OPERATIONS, PUBLIC_READ):
+                    order = STACKS[round_ % 3 :] + STACKS[: round_ % 3]
+                    for stack in order:
+                        if (stack, operation) in loads:
+                            loads[stack, operation].runs.append(
+                                run((stack, operation), args.seconds)
+                            )
+            cpu_after = reference(ours_bin / "python")
+            python = interpreter(ours_bin)
+        finally:
+            for process in running:
+                stop(process)
+            for name in names.values():
+                sql(peers_bin / "python", server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    figures = {
+        key: {
+            measure: median([run[measure] for run in load.runs])
+            for measure in ("rps", "p50", "p99")
+        }
+        for key, load in loads.items()
+    }
+
+    def ratios(a: tuple[str, str], b: tuple[str, str]) -> list[float]:
+        return [x["rps"] / y["rps"] for x, y in zip(loads[a].runs, loads[b].runs, strict=True)]
+
+    rows = [
+        f"One PostgreSQL server; each stack with {WORKERS} workers on 127.0.0.1, as it ships: "
+        "ours under gunicorn with its gunicorn.conf.py (gevent workers, production "
+        "configuration: JSON access log, metrics, rate limiter, request ids, security "
+        "headers); the FastAPI peer (bench/peer_fastapi.py, the full-stack template's "
+        "backend: JWT, caller lookup, SQLModel) under `fastapi run --workers 2` (uvicorn); "
+        "the DRF peer (bench/peer_drf/, cookiecutter-django's API: ModelViewSet, token "
+        "authentication, ATOMIC_REQUESTS) under gunicorn's sync workers. Constant JSON: bare "
+        "Flask under gunicorn (sync), bare FastAPI (`async def`) under `fastapi run`, bare "
+        "Django (no middleware) under gunicorn (sync). wrk, 2 threads, 8 connections, on the "
+        f"same machine. A {WARM_UP} s warm-up of every load, then {args.rounds} interleaved "
+        f"rounds of {args.seconds} s per load (the stacks' order rotating each round); "
+        f"figures are medians over the rounds. {ROWS} rows seeded per stack; the rows a "
+        "create run adds are deleted after it.",
+        "",
+        "| operation | stack | requests/s | p50 | p99 | ours ÷ this, per round |",
+        "|---|---|---|---|---|---|",
+    ]
+    for operation in OPERATIONS:
+        for stack in STACKS:
+            f = figures[stack, operation]
+            each = (
+                ""
+                if stack == "ours"
+                else ", ".join(f"{r:.2f}" for r in ratios(("ours", operation), (stack, operation)))
+            )
+            rows.append(f"| {operation} | {stack} | {cells(f)} | {each} |")
+    public = figures["ours", PUBLIC_READ]
+    shares = ratios(("ours", PUBLIC_READ), ("ours", "constant JSON"))
+    rows += [
+        f"| {PUBLIC_READ} | ours | {cells(public)} "
+        f"| share of bare Flask per round: {', '.join(f'{s:.0%}' for s in shares)} |",
+        "",
+        "![requests/s per operation per stack, p99 beside each bar](peers.svg)",
+        "",
+        f"Reference workload (`REFERENCE` in bench/peers.py, best of 3): {cpu_before:.3f} s "
+        f"before the rounds, {cpu_after:.3f} s after: a reading of another day compares "
+        "through it.",
+        "",
+        f"{python} Peers: {installed}.",
+    ]
+    SVG.write_text(chart(figures))
+    record("Peers", rows)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
