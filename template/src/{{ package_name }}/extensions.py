@@ -28,6 +28,10 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 
+# Requests that only read. They need no transaction of their own (PostgreSQL runs them in
+# autocommit) and keep their connection from authentication to the response.
+READ_METHODS = frozenset({"GET", "HEAD"})
+
 # Models derive from db.Model, a class Flask-SQLAlchemy makes from Base at run time.
 # A type checker cannot follow that: to it, models derive from Base, which has the
 # same columns, metadata and registry.

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, event, func, select
+from sqlalchemy import Select, bindparam, event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -84,9 +85,28 @@ class Page(Generic[T]):
     total: int
 
 
-def paginate(session: Session, statement: Select[T], page: int, per_page: int) -> Page[T]:
-    """One page of ``statement``'s rows and the total count: two queries, whatever the size."""
-    count = select(func.count()).select_from(statement.order_by(None).subquery())
-    total = session.scalar(count) or 0
-    items = session.scalars(statement.limit(per_page).offset((page - 1) * per_page)).all()
+def paginate(
+    session: Session,
+    statement: Select[T],
+    page: int,
+    per_page: int,
+    values: Mapping[str, Any] | None = None,
+) -> Page[T]:
+    """One page of ``statement``'s rows and the total count: two queries, whatever the size.
+
+    Give it a statement built once, a module constant whose varying parts are bind
+    parameters (their ``values`` given here): its count and page are then built once
+    too, and SQLAlchemy reuses their compiled form on every request.
+    """
+    count, rows = page_statements(statement)
+    total = session.scalar(count, values) or 0
+    window = {**(values or {}), "limit": per_page, "offset": (page - 1) * per_page}
+    items = session.scalars(rows, window).all()
     return Page(items=items, page=page, per_page=per_page, total=total)
+
+
+@lru_cache(maxsize=64)
+def page_statements(statement: Select[T]) -> tuple[Select[int], Select[T]]:
+    """The count of ``statement`` and a page of it, its window bound when it runs."""
+    count = select(func.count()).select_from(statement.order_by(None).subquery())
+    return count, statement.limit(bindparam("limit")).offset(bindparam("offset"))

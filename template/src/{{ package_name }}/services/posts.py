@@ -12,14 +12,15 @@ from ..exceptions import InvalidDataError, NotFoundError, PermissionDeniedError
 from ..models import Post, User
 from . import Page, commit, paginate
 
+NEWEST_FIRST = select(Post).order_by(Post.created_at.desc(), Post.id.desc())
+
 
 class PostService:
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def list(self, page: int, per_page: int) -> Page[Post]:
-        newest_first = select(Post).order_by(Post.created_at.desc(), Post.id.desc())
-        return paginate(self.session, newest_first, page, per_page)
+        return paginate(self.session, NEWEST_FIRST, page, per_page)
 
     def get(self, post_id: int) -> Post:
         post = self.session.get(Post, post_id)

@@ -19,13 +19,16 @@ CONFLICTS = {"uq_users_email": EMAIL_TAKEN}
 LAST_ADMIN = "This is the last admin: make another user admin first."
 
 
+BY_ID = select(User).order_by(User.id)
+
+
 class UserService:
     def __init__(self, session: Session, notifier: Notifier) -> None:
         self.session = session
         self.notifier = notifier
 
     def list(self, page: int, per_page: int) -> Page[User]:
-        return paginate(self.session, select(User).order_by(User.id), page, per_page)
+        return paginate(self.session, BY_ID, page, per_page)
 
     def get(self, user_id: int) -> User:
         user = self.session.get(User, user_id)
