@@ -4,7 +4,8 @@ For SQLite and PostgreSQL, the default project (token auth) is rendered from two
 commits of the template (before: default the last release; after: HEAD), installed,
 migrated and seeded, each served by gunicorn on 127.0.0.1 and loaded by wrk from a
 second process, side by side: GET /api/v1/posts (a page of 20), GET /api/v1/posts/<id> and
-POST /api/v1/posts. In the same run a bare Flask app returning a constant JSON
+POST /api/v1/posts, and GET /api/v1/users/<id> with an admin token (token, caller and row
+read: the authenticated read). In the same run a bare Flask app returning a constant JSON
 body is served the same way: the ceiling of the stack. Each endpoint is
 reported as a ratio of that ceiling. Every figure is the median of several
 runs taken after a warm-up.
@@ -179,6 +180,12 @@ def post_script(directory: Path, token: str) -> Path:
     return script
 
 
+def get_script(directory: Path, token: str) -> Path:
+    script = directory / "get.lua"
+    script.write_text(f'wrk.headers["Authorization"] = "Bearer {token}"\n')
+    return script
+
+
 def login(port: int) -> str:
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/api/v1/auth/login",
@@ -253,12 +260,17 @@ def measure(
             token = login(next(iter(servers.values()))[1])
             figures = {}
             for endpoint, path, script in (
-                ("GET /api/v1/posts (20 rows)", "?per_page=20", None),
-                ("GET /api/v1/posts/<id>", "/100", None),
-                ("POST /api/v1/posts", "", post_script(first.parent, token)),
+                ("GET /api/v1/posts (20 rows)", "/api/v1/posts?per_page=20", None),
+                ("GET /api/v1/posts/<id>", "/api/v1/posts/100", None),
+                (
+                    "GET /api/v1/users/<id> (admin token)",
+                    "/api/v1/users/1",
+                    get_script(first.parent, token),
+                ),
+                ("POST /api/v1/posts", "/api/v1/posts", post_script(first.parent, token)),
             ):
                 for label, (_, port) in servers.items():
-                    target = f"http://127.0.0.1:{port}/api/v1/posts{path}"
+                    target = f"http://127.0.0.1:{port}{path}"
                     figures[f"{endpoint}, {label}"] = load(target, seconds, ceiling, script)
         finally:
             for server, _ in servers.values():
