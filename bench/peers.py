@@ -60,6 +60,19 @@ PEER_PACKAGES = (
     "psycopg[binary]",
 )
 STACKS = ("ours", "FastAPI", "DRF")
+# With --before: the project of an earlier template, served and loaded like ours.
+BEFORE = "ours before"
+REPORTED = {
+    "fastapi",
+    "sqlmodel",
+    "uvicorn",
+    "django",
+    "djangorestframework",
+    "gunicorn",
+    "psycopg",
+    "pydantic",
+    "sqlalchemy",
+}
 CONSTANT = "constant JSON"
 OPERATIONS = (CONSTANT, "authenticated read", "list of 20", "create")
 # Each stack's framework alone: what its constant-JSON row measures.
@@ -200,18 +213,20 @@ def port(base: str) -> int:
     return int(base.rsplit(":", 1)[1])
 
 
-def chart(figures: dict[tuple[str, str], dict[str, float]]) -> str:
+def chart(figures: dict[tuple[str, str], dict[str, float]], stacks: Sequence[str]) -> str:
     """Requests/s per operation per stack as horizontal bars, each labelled with its p99."""
-    colours = {"ours": "#2b6cb0", "FastAPI": "#38a169", "DRF": "#c05621"}
+    colours = {"ours": "#2b6cb0", "FastAPI": "#38a169", "DRF": "#c05621", BEFORE: "#a0aec0"}
+    colours = {stack: colour for stack, colour in colours.items() if stack in stacks}
     width, label_width, bar_max, bar, gap = 760, 170, 400, 16, 3
     rows: list[str] = [
         '<text x="10" y="38" fill="#555">Bars are scaled within each operation.</text>'
     ]
     y = 50
     for operation in OPERATIONS:
-        top = max(figures[stack, operation]["rps"] for stack in STACKS)
+        shown = [stack for stack in stacks if (stack, operation) in figures]
+        top = max(figures[stack, operation]["rps"] for stack in shown)
         rows.append(f'<text x="10" y="{y + bar + 8}" font-weight="bold">{operation}</text>')
-        for stack in STACKS:
+        for stack in shown:
             f = figures[stack, operation]
             length = max(1, round(bar_max * f["rps"] / top))
             rows.append(
@@ -238,6 +253,115 @@ def chart(figures: dict[tuple[str, str], dict[str, float]]) -> str:
     )
 
 
+def seed_ours(project: Path, database: str) -> dict[str, str]:
+    """Migrate and seed one of our projects on ``database``; its environment."""
+    env = clean_env(
+        APP_ENV="production",
+        SECRET_KEY=SECRET,
+        DATABASE_URL=SERVER_URLS["postgresql"].rsplit("/", 1)[0] + f"/{database}",
+        ADMIN_PASSWORD="bench-password",
+        LOGIN_RATE_LIMIT="1000 per second",
+        RATELIMIT_KEY_PREFIX=f"bench-{uuid.uuid4().hex}",
+        WEB_CONCURRENCY=str(WORKERS),
+    )
+    bin_dir = project / ".venv" / "bin"
+    flask = [str(bin_dir / "flask"), "--app", "my_service"]
+    for command in (["db", "upgrade"], ["create-admin", "admin@example.com"]):
+        subprocess.run([*flask, *command], cwd=project, env=env, check=True, capture_output=True)
+    subprocess.run([str(bin_dir / "python"), "-c", SEED], cwd=project, env=env, check=True)
+    return env
+
+
+def install_peers(peers: Path, python: Path) -> tuple[Path, str]:
+    """The peers' files and environment (newest releases); its bin folder and versions."""
+    peers.mkdir()
+    for name in ("peer_fastapi.py", "ceiling_fastapi.py"):
+        shutil.copy(HERE / name, peers / name)
+    shutil.copytree(
+        HERE / "peer_drf", peers / "peer_drf", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    uv, env = tool("uv"), clean_env()
+    venv = peers / ".venv"
+    subprocess.run([uv, "venv", "--quiet", "--python", str(python), str(venv)], check=True, env=env)
+    target = ["--python", str(venv / "bin" / "python")]
+    subprocess.run([uv, "pip", "install", "--quiet", *target, *PEER_PACKAGES], check=True, env=env)
+    listed = subprocess.run(
+        [uv, "pip", "list", *target, "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    ).stdout
+    versions = ", ".join(
+        f"{package['name']} {package['version']}"
+        for package in json.loads(listed)
+        if package["name"].lower() in REPORTED
+    )
+    return venv / "bin", versions
+
+
+def seed_peer(bin_dir: Path, peers: Path, env: dict[str, str], *command: str) -> dict[str, str]:
+    """Run a peer's seed command: its token and a row's id."""
+    done = subprocess.run(
+        [str(bin_dir / "python"), *command],
+        cwd=peers,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    seeded: dict[str, str] = json.loads(done.stdout)
+    return seeded
+
+
+def our_loads(base: str, token: str, scripts: Path, name: str) -> dict[str, Load]:
+    """Our operations on the project served at ``base``."""
+    get = script(scripts, f"{name}-get", "GET", token, "Bearer")
+    body = {"title": "Load", "body": "Posted by wrk."}
+    return {
+        "authenticated read": Load(base + "/api/v1/users/1", get),
+        "list of 20": Load(base + "/api/v1/posts?per_page=20", get),
+        "create": Load(
+            base + "/api/v1/posts",
+            script(scripts, f"{name}-post", "POST", token, "Bearer", body),
+            "DELETE FROM posts WHERE title = 'Load'",
+        ),
+        PUBLIC_READ: Load(base + "/api/v1/posts/100"),
+    }
+
+
+def peer_loads(
+    url: dict[str, str], seeded: dict[str, dict[str, str]], scripts: Path
+) -> dict[tuple[str, str], Load]:
+    """The peers' operations, and each framework's constant JSON."""
+    fastapi_token, drf_token = seeded["FastAPI"]["token"], seeded["DRF"]["token"]
+    bearer = script(scripts, "fastapi-get", "GET", fastapi_token, "Bearer")
+    token = script(scripts, "drf-get", "GET", drf_token, "Token")
+    body = {"title": "Load", "description": "Posted by wrk."}
+    fastapi_item, drf_item = seeded["FastAPI"]["item"], seeded["DRF"]["item"]
+    return {
+        ("ours", CONSTANT): Load(url["Flask ceiling"] + "/post"),
+        ("FastAPI", CONSTANT): Load(url["FastAPI ceiling"] + "/post"),
+        ("DRF", CONSTANT): Load(url["DRF ceiling"] + "/post"),
+        ("FastAPI", "authenticated read"): Load(
+            url["FastAPI"] + f"/api/v1/items/{fastapi_item}", bearer
+        ),
+        ("DRF", "authenticated read"): Load(url["DRF"] + f"/api/items/{drf_item}/", token),
+        ("FastAPI", "list of 20"): Load(url["FastAPI"] + "/api/v1/items/?limit=20", bearer),
+        ("DRF", "list of 20"): Load(url["DRF"] + "/api/items/", token),
+        ("FastAPI", "create"): Load(
+            url["FastAPI"] + "/api/v1/items/",
+            script(scripts, "fastapi-post", "POST", fastapi_token, "Bearer", body),
+            "DELETE FROM item WHERE title = 'Load'",
+        ),
+        ("DRF", "create"): Load(
+            url["DRF"] + "/api/items/",
+            script(scripts, "drf-post", "POST", drf_token, "Token", body),
+            "DELETE FROM peer_drf_item WHERE title = 'Load'",
+        ),
+    }
+
+
 def main() -> int:
     if shutil.which("wrk") is None:
         print("wrk is not installed: apt-get install wrk", file=sys.stderr)
@@ -245,198 +369,96 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("seconds", nargs="?", type=int, default=6, help="seconds per run")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--before", default=None, help="git ref of the template: its project joins as a stack"
+    )
     args = parser.parse_args()
+    stacks = (*STACKS, BEFORE) if args.before else STACKS
     server = SERVER_URLS["postgresql"].replace("+psycopg", "")
-    names = {stack: f"bench_{stack.lower()}_{uuid.uuid4().hex[:8]}" for stack in STACKS}
+    base_url = server.rsplit("/", 1)[0]
+    names = {stack: f"bench_{stack.split()[-1].lower()}_{uuid.uuid4().hex[:8]}" for stack in stacks}
+    database = {stack: f"{base_url}/{name}" for stack, name in names.items()}
+    refs = {"ours": "HEAD"} | ({BEFORE: args.before} if args.before else {})
     running: list[subprocess.Popen[bytes]] = []
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        ours = install(render(workdir / "ours", "HEAD", database="postgresql")).parents[1]
-        ours_bin = ours / ".venv" / "bin"
-        peers = workdir / "peers"
-        peers.mkdir()
-        for name in ("peer_fastapi.py", "ceiling_fastapi.py"):
-            shutil.copy(HERE / name, peers / name)
-        shutil.copytree(
-            HERE / "peer_drf", peers / "peer_drf", ignore=shutil.ignore_patterns("__pycache__")
-        )
-        shutil.copy(HERE / "ceiling_app.py", ours / "ceiling_app.py")
-        uv = tool("uv")
-        subprocess.run(
-            [uv, "venv", "--quiet", "--python", str(ours_bin / "python"), str(peers / ".venv")],
-            check=True,
-            env=clean_env(),
-        )
-        peers_bin = peers / ".venv" / "bin"
-        subprocess.run(
-            [
-                uv,
-                "pip",
-                "install",
-                "--quiet",
-                "--python",
-                str(peers_bin / "python"),
-                *PEER_PACKAGES,
-            ],
-            check=True,
-            env=clean_env(),
-        )
-        versions = subprocess.run(
-            [uv, "pip", "list", "--python", str(peers_bin / "python"), "--format", "json"],
-            capture_output=True,
-            text=True,
-            check=True,
-            env=clean_env(),
-        ).stdout
-        wanted = {
-            "fastapi",
-            "sqlmodel",
-            "uvicorn",
-            "django",
-            "djangorestframework",
-            "gunicorn",
-            "psycopg",
-            "pydantic",
-            "sqlalchemy",
+        projects = {
+            stack: install(
+                render(workdir / stack.replace(" ", "-"), ref, database="postgresql")
+            ).parents[1]
+            for stack, ref in refs.items()
         }
-        installed = ", ".join(
-            f"{p['name']} {p['version']}"
-            for p in json.loads(versions)
-            if p["name"].lower() in wanted
-        )
+        ours_bin = projects["ours"] / ".venv" / "bin"
+        shutil.copy(HERE / "ceiling_app.py", projects["ours"] / "ceiling_app.py")
+        peers = workdir / "peers"
+        peers_bin, versions = install_peers(peers, ours_bin / "python")
         for name in names.values():
             sql(peers_bin / "python", server, f"CREATE DATABASE {name}")
         try:
-            base_url = server.rsplit("/", 1)[0]
-            ours_env = clean_env(
-                APP_ENV="production",
-                SECRET_KEY=SECRET,
-                DATABASE_URL=SERVER_URLS["postgresql"].rsplit("/", 1)[0] + f"/{names['ours']}",
-                ADMIN_PASSWORD="bench-password",
-                LOGIN_RATE_LIMIT="1000 per second",
-                RATELIMIT_KEY_PREFIX=f"bench-{uuid.uuid4().hex}",
-                WEB_CONCURRENCY=str(WORKERS),
-            )
-            flask = [str(ours_bin / "flask"), "--app", "my_service"]
-            for command in (["db", "upgrade"], ["create-admin", "admin@example.com"]):
-                subprocess.run(
-                    [*flask, *command], cwd=ours, env=ours_env, check=True, capture_output=True
-                )
-            subprocess.run(
-                [str(ours_bin / "python"), "-c", SEED], cwd=ours, env=ours_env, check=True
-            )
-            fastapi_env = clean_env(
+            envs = {stack: seed_ours(project, names[stack]) for stack, project in projects.items()}
+            envs["FastAPI"] = clean_env(
                 PEER_SECRET_KEY=SECRET,
-                PEER_DATABASE_URL=base_url.replace("postgresql:", "postgresql+psycopg:", 1)
-                + f"/{names['FastAPI']}",
+                PEER_DATABASE_URL=database["FastAPI"].replace(
+                    "postgresql:", "postgresql+psycopg:", 1
+                ),
             )
-            drf_env = clean_env(
+            envs["DRF"] = clean_env(
                 PEER_SECRET_KEY=SECRET,
-                PEER_DATABASE_URL=f"{base_url}/{names['DRF']}",
+                PEER_DATABASE_URL=database["DRF"],
                 DJANGO_SETTINGS_MODULE="peer_drf.settings",
             )
-            seeded_fastapi = json.loads(
-                subprocess.run(
-                    [
-                        str(peers_bin / "python"),
-                        "-c",
-                        f"import peer_fastapi; peer_fastapi.seed({ROWS})",
-                    ],
-                    cwd=peers,
-                    env=fastapi_env,
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                ).stdout
-            )
-            seeded_drf = json.loads(
-                subprocess.run(
-                    [str(peers_bin / "python"), "-m", "peer_drf.seed", str(ROWS)],
-                    cwd=peers,
-                    env=drf_env,
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                ).stdout
-            )
-            started = {
-                "ours": gunicorn(
-                    ours_bin, "my_service:create_app()", ours, ours_env, "/readyz", own_config=True
-                ),
-                "flask ceiling": gunicorn(ours_bin, "ceiling_app:app", ours, clean_env(), "/post"),
-                "FastAPI": fastapi(
-                    peers_bin, "peer_fastapi.py", peers, fastapi_env, "/api/v1/openapi.json"
-                ),
-                "FastAPI ceiling": fastapi(
-                    peers_bin, "ceiling_fastapi.py", peers, clean_env(), "/post"
-                ),
-                "DRF": gunicorn(
+            seeded = {
+                "FastAPI": seed_peer(
                     peers_bin,
-                    "peer_drf.wsgi",
                     peers,
-                    drf_env,
-                    "/api/items/?format=json",
-                    accept=403,
+                    envs["FastAPI"],
+                    "-c",
+                    f"import peer_fastapi; peer_fastapi.seed({ROWS})",
                 ),
-                "DRF ceiling": gunicorn(
-                    peers_bin, "peer_drf.ceiling", peers, clean_env(PEER_SECRET_KEY=SECRET), "/post"
-                ),
+                "DRF": seed_peer(peers_bin, peers, envs["DRF"], "-m", "peer_drf.seed", str(ROWS)),
             }
-            running = [process for process, _ in started.values()]
-            url = {name: base for name, (_, base) in started.items()}
-            token = login(port(url["ours"]))
+            url: dict[str, str] = {}
+
+            def started(name: str, process_and_base: tuple[subprocess.Popen[bytes], str]) -> None:
+                running.append(process_and_base[0])
+                url[name] = process_and_base[1]
+
+            for stack, project in projects.items():
+                bin_dir = project / ".venv" / "bin"
+                app = "my_service:create_app()"
+                started(
+                    stack, gunicorn(bin_dir, app, project, envs[stack], "/readyz", own_config=True)
+                )
+            started(
+                "Flask ceiling",
+                gunicorn(ours_bin, "ceiling_app:app", projects["ours"], clean_env(), "/post"),
+            )
+            started(
+                "FastAPI",
+                fastapi(
+                    peers_bin, "peer_fastapi.py", peers, envs["FastAPI"], "/api/v1/openapi.json"
+                ),
+            )
+            started(
+                "FastAPI ceiling",
+                fastapi(peers_bin, "ceiling_fastapi.py", peers, clean_env(), "/post"),
+            )
+            started(
+                "DRF",
+                gunicorn(peers_bin, "peer_drf.wsgi", peers, envs["DRF"], "/api/items/", accept=403),
+            )
+            ceiling_env = clean_env(PEER_SECRET_KEY=SECRET)
+            started(
+                "DRF ceiling", gunicorn(peers_bin, "peer_drf.ceiling", peers, ceiling_env, "/post")
+            )
             scripts = workdir / "scripts"
             scripts.mkdir()
-            bearer_ours = script(scripts, "ours-get", "GET", token, "Bearer")
-            bearer_fastapi = script(
-                scripts, "fastapi-get", "GET", seeded_fastapi["token"], "Bearer"
-            )
-            token_drf = script(scripts, "drf-get", "GET", seeded_drf["token"], "Token")
-            body = {"title": "Load", "body": "Posted by wrk."}
-            peer_body = {"title": "Load", "description": "Posted by wrk."}
-            loads = {
-                ("ours", CONSTANT): Load(url["flask ceiling"] + "/post"),
-                ("FastAPI", CONSTANT): Load(url["FastAPI ceiling"] + "/post"),
-                ("DRF", CONSTANT): Load(url["DRF ceiling"] + "/post"),
-                ("ours", "authenticated read"): Load(url["ours"] + "/api/v1/users/1", bearer_ours),
-                ("FastAPI", "authenticated read"): Load(
-                    url["FastAPI"] + f"/api/v1/items/{seeded_fastapi['item']}", bearer_fastapi
-                ),
-                ("DRF", "authenticated read"): Load(
-                    url["DRF"] + f"/api/items/{seeded_drf['item']}/", token_drf
-                ),
-                ("ours", "list of 20"): Load(
-                    url["ours"] + "/api/v1/posts?per_page=20", bearer_ours
-                ),
-                ("FastAPI", "list of 20"): Load(
-                    url["FastAPI"] + "/api/v1/items/?limit=20", bearer_fastapi
-                ),
-                ("DRF", "list of 20"): Load(url["DRF"] + "/api/items/", token_drf),
-                ("ours", "create"): Load(
-                    url["ours"] + "/api/v1/posts",
-                    script(scripts, "ours-post", "POST", token, "Bearer", body),
-                    "DELETE FROM posts WHERE title = 'Load'",
-                ),
-                ("FastAPI", "create"): Load(
-                    url["FastAPI"] + "/api/v1/items/",
-                    script(
-                        scripts,
-                        "fastapi-post",
-                        "POST",
-                        seeded_fastapi["token"],
-                        "Bearer",
-                        peer_body,
-                    ),
-                    "DELETE FROM item WHERE title = 'Load'",
-                ),
-                ("DRF", "create"): Load(
-                    url["DRF"] + "/api/items/",
-                    script(scripts, "drf-post", "POST", seeded_drf["token"], "Token", peer_body),
-                    "DELETE FROM peer_drf_item WHERE title = 'Load'",
-                ),
-                ("ours", PUBLIC_READ): Load(url["ours"] + "/api/v1/posts/100"),
-            }
-            database = {stack: f"{base_url}/{name}" for stack, name in names.items()}
+            loads = peer_loads(url, seeded, scripts)
+            for stack in projects:
+                token = login(port(url[stack]))
+                name = stack.replace(" ", "-")
+                for operation, load in our_loads(url[stack], token, scripts, name).items():
+                    loads[stack, operation] = load
 
             def run(key: tuple[str, str], seconds: int) -> dict[str, float]:
                 load = loads[key]
@@ -450,8 +472,8 @@ def main() -> int:
                 run(key, WARM_UP)
             for round_ in range(args.rounds):
                 for operation in (*OPERATIONS, PUBLIC_READ):
-                    order = STACKS[round_ % 3 :] + STACKS[: round_ % 3]
-                    for stack in order:
+                    shift = round_ % len(stacks)
+                    for stack in stacks[shift:] + stacks[:shift]:
                         if (stack, operation) in loads:
                             loads[stack, operation].runs.append(
                                 run((stack, operation), args.seconds)
@@ -487,35 +509,40 @@ def main() -> int:
         f"same machine. A {WARM_UP} s warm-up of every load, then {args.rounds} interleaved "
         f"rounds of {args.seconds} s per load (the stacks' order rotating each round); "
         f"figures are medians over the rounds. {ROWS} rows seeded per stack; the rows a "
-        "create run adds are deleted after it.",
+        "create run adds are deleted after it."
+        + (
+            f" 'ours before': the default project of the template at {args.before}."
+            if args.before
+            else ""
+        ),
         "",
         "| operation | stack | requests/s | p50 | p99 | ours ÷ this, per round |",
         "|---|---|---|---|---|---|",
     ]
-    for operation in OPERATIONS:
-        for stack in STACKS:
-            f = figures[stack, operation]
-            each = (
-                ""
-                if stack == "ours"
-                else ", ".join(f"{r:.2f}" for r in ratios(("ours", operation), (stack, operation)))
+    for operation in (*OPERATIONS, PUBLIC_READ):
+        for stack in stacks:
+            if (stack, operation) not in loads:
+                continue
+            each = ", ".join(f"{r:.2f}" for r in ratios(("ours", operation), (stack, operation)))
+            if stack == "ours":
+                each = ""
+            if operation == PUBLIC_READ:
+                shares = ratios((stack, PUBLIC_READ), ("ours", CONSTANT))
+                each = "share of bare Flask: " + ", ".join(f"{share:.0%}" for share in shares)
+            rows.append(
+                f"| {operation} | {label(stack, operation)} | {cells(figures[stack, operation])} "
+                f"| {each} |"
             )
-            rows.append(f"| {operation} | {label(stack, operation)} | {cells(f)} | {each} |")
-    public = figures["ours", PUBLIC_READ]
-    shares = ratios(("ours", PUBLIC_READ), ("ours", CONSTANT))
     rows += [
-        f"| {PUBLIC_READ} | ours | {cells(public)} "
-        f"| share of bare Flask per round: {', '.join(f'{s:.0%}' for s in shares)} |",
-        "",
         "![requests/s per operation per stack, p99 beside each bar](peers.svg)",
         "",
         f"Reference workload (`REFERENCE` in bench/peers.py, best of 3): {cpu_before:.3f} s "
         f"before the rounds, {cpu_after:.3f} s after: a reading of another day compares "
         "through it.",
         "",
-        f"{python} Peers: {installed}.",
+        f"{python} Peers: {versions}.",
     ]
-    SVG.write_text(chart(figures))
+    SVG.write_text(chart(figures, stacks))
     record("Peers", rows)
     return 0
 
