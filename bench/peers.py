@@ -534,6 +534,7 @@ def main() -> int:
                 f"| {each} |"
             )
     rows += [
+        "",
         "![requests/s per operation per stack, p99 beside each bar](peers.svg)",
         "",
         f"Reference workload (`REFERENCE` in bench/peers.py, best of 3): {cpu_before:.3f} s "
