@@ -217,7 +217,7 @@ def chart(figures: dict[tuple[str, str], dict[str, float]], stacks: Sequence[str
     """Requests/s per operation per stack as horizontal bars, each labelled with its p99."""
     colours = {"ours": "#2b6cb0", "FastAPI": "#38a169", "DRF": "#c05621", BEFORE: "#a0aec0"}
     colours = {stack: colour for stack, colour in colours.items() if stack in stacks}
-    width, label_width, bar_max, bar, gap = 760, 170, 400, 16, 3
+    width, label_width, bar_max, bar, gap = 800, 170, 360, 16, 3
     rows: list[str] = [
         '<text x="10" y="38" fill="#555">Bars are scaled within each operation.</text>'
     ]
