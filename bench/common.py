@@ -96,6 +96,28 @@ def timed(command: Sequence[str], cwd: Path, env: dict[str, str]) -> tuple[float
     return seconds, done.stdout
 
 
+# A fixed CPU-bound workload (pure Python): timed in a benchmark's run, it lets readings
+# of different days be set side by side (this machine's speed drifts by tens of percent).
+REFERENCE = (
+    "import json, time; s = time.perf_counter(); "
+    "[json.dumps({'n': i, 'v': [i * j % 97 for j in range(40)]}) for i in range(60000)]; "
+    "print(time.perf_counter() - s)"
+)
+
+
+def reference(python: Path | str = sys.executable) -> float:
+    """The reference workload's best of three on ``python``, in seconds."""
+    times = [
+        float(
+            subprocess.run(
+                [str(python), "-c", REFERENCE], capture_output=True, text=True, check=True
+            ).stdout
+        )
+        for _ in range(3)
+    ]
+    return min(times)
+
+
 def median(values: Sequence[float]) -> float:
     return statistics.median(values)
 

@@ -18,7 +18,7 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
 
-from common import ROOT, record
+from common import ROOT, record, reference
 
 
 def run_matrix(extra: list[str]) -> tuple[float, ET.Element, int]:
@@ -78,8 +78,14 @@ def summarise(wall: float, root: ET.Element) -> list[str]:
 
 
 def main() -> int:
+    before = reference()
     wall, root, code = run_matrix(sys.argv[1:])
+    after = reference()
     lines = summarise(wall, root)
+    lines.append(
+        f"- reference workload (`REFERENCE` in bench/common.py, best of 3): {before:.3f} s "
+        f"before the run, {after:.3f} s after"
+    )
     print("\n".join(lines))
     if code == 0:
         record("Matrix cost", lines)

@@ -41,7 +41,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common import SERVER_URLS, clean_env, install, interpreter, median, record, render
+from common import (
+    SERVER_URLS,
+    clean_env,
+    install,
+    interpreter,
+    median,
+    record,
+    reference,
+    render,
+)
 from throughput import SECRET, SEED, WARM_UP, WORKERS, login, once
 
 from tests.served import free_port, stop
@@ -78,12 +87,6 @@ OPERATIONS = (CONSTANT, "authenticated read", "list of 20", "create")
 # Each stack's framework alone: what its constant-JSON row measures.
 FRAMEWORKS = {"ours": "bare Flask", "FastAPI": "bare FastAPI", "DRF": "bare Django"}
 PUBLIC_READ = "public read (GET /api/v1/posts/<id>)"
-# A fixed CPU-bound workload (pure Python), timed in the same run as the loads.
-REFERENCE = (
-    "import json, time; s = time.perf_counter(); "
-    "[json.dumps({'n': i, 'v': [i * j % 97 for j in range(40)]}) for i in range(60000)]; "
-    "print(time.perf_counter() - s)"
-)
 
 
 @dataclass
@@ -188,19 +191,6 @@ def sql(python: Path, url: str, statement: str) -> None:
     subprocess.run([str(python), "-c", code], check=True)
 
 
-def reference(python: Path) -> float:
-    """The reference workload's best of three, in seconds."""
-    times = [
-        float(
-            subprocess.run(
-                [str(python), "-c", REFERENCE], capture_output=True, text=True, check=True
-            ).stdout
-        )
-        for _ in range(3)
-    ]
-    return min(times)
-
-
 def label(stack: str, operation: str) -> str:
     return FRAMEWORKS[stack] if operation == CONSTANT else stack
 
@@ -275,7 +265,7 @@ def seed_ours(project: Path, database: str) -> dict[str, str]:
 def install_peers(peers: Path, python: Path) -> tuple[Path, str]:
     """The peers' files and environment (newest releases); its bin folder and versions."""
     peers.mkdir()
-    for name in ("peer_fastapi.py", "ceiling_fastapi.py"):
+    for name in ("peer_fastapi.py", "ceiling_fastapi.py", "ceiling_body.py"):
         shutil.copy(HERE / name, peers / name)
     shutil.copytree(
         HERE / "peer_drf", peers / "peer_drf", ignore=shutil.ignore_patterns("__pycache__")
@@ -389,7 +379,8 @@ def main() -> int:
             for stack, ref in refs.items()
         }
         ours_bin = projects["ours"] / ".venv" / "bin"
-        shutil.copy(HERE / "ceiling_app.py", projects["ours"] / "ceiling_app.py")
+        for name in ("ceiling_app.py", "ceiling_body.py"):
+            shutil.copy(HERE / name, projects["ours"] / name)
         peers = workdir / "peers"
         peers_bin, versions = install_peers(peers, ours_bin / "python")
         for name in names.values():
@@ -537,7 +528,7 @@ def main() -> int:
         "",
         "![requests/s per operation per stack, p99 beside each bar](peers.svg)",
         "",
-        f"Reference workload (`REFERENCE` in bench/peers.py, best of 3): {cpu_before:.3f} s "
+        f"Reference workload (`REFERENCE` in bench/common.py, best of 3): {cpu_before:.3f} s "
         f"before the rounds, {cpu_after:.3f} s after: a reading of another day compares "
         "through it.",
         "",

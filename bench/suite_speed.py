@@ -20,7 +20,17 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from common import SERVER_URLS, clean_env, install, interpreter, median, record, render, timed
+from common import (
+    SERVER_URLS,
+    clean_env,
+    install,
+    interpreter,
+    median,
+    record,
+    reference,
+    render,
+    timed,
+)
 
 RUNS = 3
 HERE = Path(__file__).resolve().parent
@@ -167,7 +177,14 @@ def main() -> int:
         for database in databases:
             rows += measure(database, Path(tmp))
             print(rows[-1], flush=True)
-        rows += ["", interpreter(Path(tmp) / databases[0] / ".venv" / "bin")]
+        bin_dir = Path(tmp) / databases[0] / ".venv" / "bin"
+        rows += [
+            "",
+            f"Reference workload (`REFERENCE` in bench/common.py, best of 3) after the runs: "
+            f"{reference(bin_dir / 'python'):.3f} s.",
+            "",
+            interpreter(bin_dir),
+        ]
     record("Generated suite speed", rows)
     return 0
 

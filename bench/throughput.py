@@ -304,7 +304,8 @@ def read_ceiling(
 
 @contextmanager
 def ceiling_server(workdir: Path, bin_dir: Path) -> Iterator[Ceiling]:
-    shutil.copy(HERE / "ceiling_app.py", workdir / "ceiling_app.py")
+    for name in ("ceiling_app.py", "ceiling_body.py"):
+        shutil.copy(HERE / name, workdir / name)
     server, port = serve(bin_dir, "ceiling_app:app", "/post", workdir, clean_env())
     try:
         url = f"http://127.0.0.1:{port}/post"

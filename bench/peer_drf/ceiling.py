@@ -2,18 +2,11 @@
 
 import os
 
+from ceiling_body import POST
 from django.conf import settings
 from django.core.wsgi import get_wsgi_application
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
-
-POST = {
-    "id": 1,
-    "title": "Hello",
-    "body": "A constant post, the same size as the benchmark's rows.",
-    "author_id": 1,
-    "created_at": "2026-01-01T00:00:00+00:00",
-}
 
 
 def post(request: HttpRequest) -> JsonResponse:
