@@ -36,7 +36,23 @@ RUNS = 3
 HERE = Path(__file__).resolve().parent
 PASSED = re.compile(r"(\d+) passed in ([\d.]+)s")
 # Migration tests run DDL of their own; both isolation styles leave them out.
-SAME_TESTS = ["--ignore=tests/integration/test_migrations.py", "--no-cov", "-p", "no:cacheprovider"]
+# Tests that hold only under the suite's own isolation (the app writing inside the test's
+# transaction, statements captured on it) or that the drop_all copy's apps built inside a
+# test cannot pass (their login-limit store answers 503): left out on both sides.
+ONLY_UNDER_ROLLBACK = (
+    "tests/integration/test_isolation.py::test_the_app_writes_inside_the_tests_transaction",
+    "tests/integration/test_posts_api.py::test_a_new_post_is_answered_without_reading_it_back",
+    "tests/integration/test_posts_api.py::test_a_changed_post_is_answered_without_reading_it_back",
+    "tests/integration/test_auth_api.py::test_the_client_address_comes_through_trusted_proxies_only",
+    "tests/integration/test_auth_api.py::test_one_account_is_limited_whatever_address_the_attempts_come_from",
+)
+SAME_TESTS = [
+    "--ignore=tests/integration/test_migrations.py",
+    *(f"--deselect={test}" for test in ONLY_UNDER_ROLLBACK),
+    "--no-cov",
+    "-p",
+    "no:cacheprovider",
+]
 
 DROP_ALL_APP_SESSION = '''@pytest.fixture
 def db_session(app: Flask) -> Iterator[scoped_session]:
