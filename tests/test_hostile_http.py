@@ -12,7 +12,6 @@ import importlib
 import json
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -213,11 +212,14 @@ def test_login_takes_as_long_for_unknown_emails_as_for_known_ones(service: Servi
         return elapsed
 
     known, unknown = [], []
-    for _ in range(4):
+    for _ in range(5):
         known.append(seconds(ADMIN_EMAIL))
         unknown.append(seconds("nobody-here@example.com"))
 
-    ratio = statistics.median(known) / statistics.median(unknown)
+    # The fastest of each: a busy machine only ever adds time (a CI run once saw three of
+    # four known-email attempts slowed threefold while the other worker ran a suite), and
+    # an answer that skipped the password check would be fastest by far.
+    ratio = min(known) / min(unknown)
     assert 1 / 3 < ratio < 3, (known, unknown)
 
 
