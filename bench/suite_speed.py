@@ -34,7 +34,7 @@ from common import (
 
 RUNS = 3
 HERE = Path(__file__).resolve().parent
-PASSED = re.compile(r"(\d+) passed in ([\d.]+)s")
+PASSED = re.compile(r"(\d+) passed(?:, \d+ deselected)? in ([\d.]+)s")
 # Migration tests run DDL of their own; both isolation styles leave them out.
 # Tests that hold only under the suite's own isolation (the app writing inside the test's
 # transaction, statements captured on it) or that the drop_all copy's apps built inside a
