@@ -31,6 +31,9 @@ migrate = Migrate()
 # Requests that only read. They need no transaction of their own (PostgreSQL runs them in
 # autocommit) and keep their connection from authentication to the response.
 READ_METHODS = frozenset({"GET", "HEAD"})
+# The execution options of a statement that only reads and whose answer a request uses
+# before it writes anything (the token check): it needs no transaction of its own either.
+READS_BEFORE_WRITES = {"reads_before_writes": True}
 
 # Models derive from db.Model, a class Flask-SQLAlchemy makes from Base at run time.
 # A type checker cannot follow that: to it, models derive from Base, which has the
