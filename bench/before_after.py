@@ -21,7 +21,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from common import install, record, reference, render
+from common import ROOT, install, record, reference, render
 from peers import PUBLIC_READ, Load, gunicorn, our_loads, port, seed_ours, sql
 from throughput import WARM_UP, login, once
 
@@ -41,7 +41,14 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("seconds", nargs="?", type=int, default=4, help="seconds per run")
     args = parser.parse_args()
-    refs = {"before": args.before, "after": args.after, "control": args.before}
+    after_commit = subprocess.run(
+        ["git", "rev-parse", "--short", args.after],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    refs = {"before": args.before, "after": after_commit, "control": args.before}
     server = SERVER_URLS["postgresql"].replace("+psycopg", "")
     base_url = server.rsplit("/", 1)[0]
     names = {stack: f"bench_ab_{stack}_{uuid.uuid4().hex[:8]}" for stack in STACKS}
@@ -99,7 +106,7 @@ def main() -> int:
                 sql(python, server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     lines = [
         f"The default project (PostgreSQL, gunicorn as shipped, 2 workers) of the template at "
-        f"{args.before} (before, and a second copy: the control) and at {args.after} (after), "
+        f"{args.before} (before, and a second copy: the control) and at {after_commit} (after), "
         f"each on its own database; wrk 2 threads x 8 connections, {args.rounds} interleaved "
         f"rounds of {args.seconds} s per operation, the order rotating. Requests/s, medians "
         "over the rounds; ratios are medians of each round's ratio.",
