@@ -21,7 +21,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from common import ROOT, install, record, reference, render
+from common import ROOT, install, record, reference, reference_line, render
 from peers import PUBLIC_READ, Load, gunicorn, our_loads, port, seed_ours, sql
 from throughput import WARM_UP, login, once
 
@@ -128,8 +128,7 @@ def main() -> int:
         )
     lines += [
         "",
-        f"Reference workload (`REFERENCE` in bench/common.py, best of 3): {cpu_before:.3f} s "
-        f"before the rounds, {cpu_after:.3f} s after.",
+        reference_line(cpu_before, cpu_after, "the rounds"),
     ]
     record("Before and after", lines)
     return 0

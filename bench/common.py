@@ -118,6 +118,15 @@ def reference(python: Path | str = sys.executable) -> float:
     return min(times)
 
 
+def reference_line(before: float, after: float, around: str) -> str:
+    """The reference workload's readings before and after ``around`` (the runs, the loads):
+    a reading of another day compares through them."""
+    return (
+        f"Reference workload (`REFERENCE` in bench/common.py, best of 3): {before:.3f} s "
+        f"before {around}, {after:.3f} s after: a reading of another day compares through it."
+    )
+
+
 def median(values: Sequence[float]) -> float:
     return statistics.median(values)
 

@@ -49,6 +49,7 @@ from common import (
     median,
     record,
     reference,
+    reference_line,
     render,
 )
 from throughput import SECRET, SEED, WARM_UP, WORKERS, login, once
@@ -528,9 +529,7 @@ def main() -> int:
         "",
         "![requests/s per operation per stack, p99 beside each bar](peers.svg)",
         "",
-        f"Reference workload (`REFERENCE` in bench/common.py, best of 3): {cpu_before:.3f} s "
-        f"before the rounds, {cpu_after:.3f} s after: a reading of another day compares "
-        "through it.",
+        reference_line(cpu_before, cpu_after, "the rounds"),
         "",
         f"{python} Peers: {versions}.",
     ]

@@ -25,7 +25,7 @@ import time
 import uuid
 from pathlib import Path
 
-from common import clean_env, install, record, reference, render
+from common import clean_env, install, record, reference, reference_line, render
 from peers import PUBLIC_READ, gunicorn, our_loads, port, seed_ours, sql
 from throughput import WARM_UP, login, once
 
@@ -190,8 +190,7 @@ def main() -> int:
         "|---|---|---|---|---|",
         *rows,
         "",
-        f"Reference workload (`REFERENCE` in bench/common.py, best of 3): {cpu_before:.3f} s "
-        f"before the loads, {cpu_after:.3f} s after.",
+        reference_line(cpu_before, cpu_after, "the loads"),
     ]
     record("Where a served request's CPU goes", lines)
     return 0
